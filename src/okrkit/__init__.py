@@ -12,7 +12,7 @@ load only when used.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from okrkit.errors import (
     FileFormatError,
@@ -24,6 +24,7 @@ from okrkit.errors import (
     SentenceError,
     UnknownIdError,
 )
+from okrkit.files import dump, dumps, load, loads
 from okrkit.model import (
     CheckIn,
     Cycle,
@@ -39,33 +40,75 @@ from okrkit.model import (
     Task,
     TaskStatus,
 )
+from okrkit.parsing import KeyResultSentence, parse
+from okrkit.rules import RULES, Finding, Rule, Severity, lint
+from okrkit.schema import json_schema
+from okrkit.scoring import (
+    Grade,
+    KeyResultScore,
+    ObjectiveScore,
+    Pace,
+    ProjectProgress,
+    Scorecard,
+    Status,
+    score,
+)
 
-try:
-    __version__ = version("okrkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    # The version is read from the installed metadata on first use: importlib.metadata costs
+    # more to import than the rest of okrkit together.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            return version("okrkit")
+        except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+            return "0+unknown"
+    raise AttributeError(f"module 'okrkit' has no attribute {name!r}")
+
 
 __all__ = [
+    "RULES",
     "CheckIn",
     "Cycle",
     "Direction",
     "FileFormatError",
+    "Finding",
+    "Grade",
     "KeyResult",
+    "KeyResultScore",
+    "KeyResultSentence",
     "Kind",
     "Location",
     "Measurement",
     "ModelError",
     "Objective",
+    "ObjectiveScore",
     "OkrkitError",
+    "Pace",
     "Plan",
     "PlanError",
     "Problem",
     "Project",
+    "ProjectProgress",
+    "Rule",
+    "Scorecard",
     "SentenceError",
+    "Severity",
     "SourceMap",
+    "Status",
     "Target",
     "Task",
     "TaskStatus",
     "UnknownIdError",
     "__version__",
+    "dump",
+    "dumps",
+    "json_schema",
+    "lint",
+    "load",
+    "loads",
+    "parse",
+    "score",
 ]

@@ -15,9 +15,12 @@ subclasses (`ValueError`, `LookupError`) where code already does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "FileFormatError",

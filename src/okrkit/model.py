@@ -24,8 +24,8 @@ __all__ = [
     "CheckIn",
     "Cycle",
     "Direction",
-    "Kind",
     "KeyResult",
+    "Kind",
     "Measurement",
     "Objective",
     "Plan",
@@ -148,16 +148,25 @@ def _check_aware(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         raise _fail(instance, attribute.name, "must carry a time zone (use datetime.UTC)")
 
 
-def _enum_converter(enum_type: type[enum.StrEnum]) -> Any:
-    def convert(value: Any) -> Any:
-        if isinstance(value, enum_type):
-            return value
-        try:
-            return enum_type(value)
-        except ValueError:
-            return value  # the validator names the field and the choices
+def _coerce(enum_type: type[enum.StrEnum], value: Any) -> Any:
+    if isinstance(value, enum_type):
+        return value
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value  # the validator names the field and the choices
 
-    return convert
+
+def _to_direction(value: Any) -> Any:
+    return _coerce(Direction, value)
+
+
+def _to_kind(value: Any) -> Any:
+    return _coerce(Kind, value)
+
+
+def _to_task_status(value: Any) -> Any:
+    return _coerce(TaskStatus, value)
 
 
 def _check_enum(enum_type: type[enum.StrEnum]) -> Any:
@@ -182,9 +191,10 @@ def _tuple_of(item_type: type[_T]) -> Any:
     return check
 
 
-def _to_tuple(value: Any) -> tuple[Any, ...]:
+def _to_tuple(value: Any) -> Any:
+    """Lists become tuples; anything else is left for the validator to report."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | Iterator | tuple):
-        return value  # type: ignore[no-any-return]  # the validator reports it
+        return value
     return tuple(value)
 
 
@@ -241,9 +251,12 @@ class Cycle:
             if 1 <= month <= 12:
                 return cls(dt.date(year, month, 1), _month_end(year, month), value)
         if ".." in value:
-            first, _, last = value.partition("..")
+            first_day, _, last_day = value.partition("..")
             try:
-                return cls(dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip()))
+                return cls(
+                    dt.date.fromisoformat(first_day.strip()),
+                    dt.date.fromisoformat(last_day.strip()),
+                )
             except ValueError:
                 pass
         raise ModelError(
@@ -291,9 +304,7 @@ class Target:
     """
 
     value: float = attrs.field(validator=_check_number)
-    direction: Direction = attrs.field(
-        converter=_enum_converter(Direction), validator=_check_enum(Direction)
-    )
+    direction: Direction = attrs.field(converter=_to_direction, validator=_check_enum(Direction))
     baseline: float | None = attrs.field(default=None, validator=_check_optional_number)
     relative: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     threshold: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -399,7 +410,9 @@ def _check_source(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise _fail(instance, attribute.name, f"must be a mapping of settings, got {value!r}")
     connector = value.get("connector")
     if not isinstance(connector, str) or not connector.strip():
-        raise _fail(instance, attribute.name, "needs a 'connector' naming where the value comes from")
+        raise _fail(
+            instance, attribute.name, "needs a 'connector' naming where the value comes from"
+        )
     if (where := _plain_data(value, "source")) is not None:
         raise _fail(
             instance,
@@ -443,7 +456,7 @@ class Objective:
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Cycle))
     )
     kind: Kind = attrs.field(
-        default=Kind.COMMITTED, converter=_enum_converter(Kind), validator=_check_enum(Kind)
+        default=Kind.COMMITTED, converter=_to_kind, validator=_check_enum(Kind)
     )
     weight: float = attrs.field(default=1.0, validator=_check_weight)
     parent: str | None = attrs.field(default=None, validator=_check_optional_id)
@@ -468,12 +481,14 @@ class Task:
     title: str = attrs.field(validator=_check_text)
     status: TaskStatus = attrs.field(
         default=TaskStatus.TODO,
-        converter=_enum_converter(TaskStatus),
+        converter=_to_task_status,
         validator=_check_enum(TaskStatus),
     )
     owner: str | None = attrs.field(default=None, validator=_check_optional_text)
     due: dt.date | None = attrs.field(default=None, validator=_check_date_or_none)
-    key_results: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple, validator=_check_ids)
+    key_results: tuple[str, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_check_ids
+    )
     id: str | None = attrs.field(default=None, validator=_check_optional_id)
 
     @property
@@ -488,7 +503,9 @@ class Project:
     id: str = attrs.field(validator=_check_id)
     title: str = attrs.field(validator=_check_text)
     objective: str | None = attrs.field(default=None, validator=_check_optional_id)
-    tasks: tuple[Task, ...] = attrs.field(default=(), converter=_to_tuple, validator=_tuple_of(Task))
+    tasks: tuple[Task, ...] = attrs.field(
+        default=(), converter=_to_tuple, validator=_tuple_of(Task)
+    )
     owner: str | None = attrs.field(default=None, validator=_check_optional_text)
     description: str | None = attrs.field(default=None, validator=_check_optional_text)
 
