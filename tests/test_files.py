@@ -318,6 +318,23 @@ class TestJson:
         assert plan.key_result("k").target.value == 5000
         assert plan.source_map.position("/objectives/0/key_results/0/title")[0] == 10
 
+    def test_json_numbers_are_read_as_json_not_yaml(self):
+        # PyYAML (YAML 1.1) reads 1e-09 as text; values must come from the JSON parser
+        text = (
+            '{"objectives": [{"id": "o", "title": "t", "key_results": '
+            '[{"id": "k", "title": "Error rate", "target": 1e-09, "direction": "at_most"}]}]}'
+        )
+        plan = loads(text, path="okrs.json")
+        assert plan.key_result("k").target.value == 1e-09
+        assert plan.source_map.position("/objectives/0/key_results/0") == (1, 59)
+
+    def test_yaml_floats_round_trip(self):
+        plan = loads(
+            "objectives:\n  - id: o\n    title: t\n    key_results:\n"
+            "      - {id: k, title: Error rate, target: 1.0e-09, direction: at_most}\n"
+        )
+        assert loads(dumps(plan)) == plan
+
     def test_json_syntax_error(self):
         with pytest.raises(FileFormatError) as caught:
             loads('{"cycle": "2026-Q3",\n "objectives": [}', path="okrs.json")

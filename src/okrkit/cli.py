@@ -21,7 +21,7 @@ import okrkit
 from okrkit.errors import OkrkitError
 from okrkit.model import Direction, KeyResult, Plan, Target
 from okrkit.parsing import parse
-from okrkit.rules import Finding, Severity, lint
+from okrkit.rules import Finding, Severity, lint, rule
 from okrkit.scoring import Grade, Scorecard, Status, score
 
 __all__ = ["main"]
@@ -160,17 +160,18 @@ def lint_command(
     Exits 0 when clean (warnings allowed), 1 when a finding has error severity, 2 when a file
     could not be read.
     """
+    with _unusable_input():  # an unknown rule stops the run before any file is read
+        for name in (*disable, *select):
+            rule(name)
     findings: list[Finding] = []
     unreadable: list[dict[str, Any]] = []
     for name in files:
         try:
             plan = okrkit.load(name, strict=False)
-            findings.extend(lint(plan, disable=disable, select=select or None))
         except OkrkitError as error:
-            if isinstance(error, okrkit.UnknownIdError):  # an unknown --disable/--select rule
-                click.echo(f"error: {error}", err=True)
-                sys.exit(EXIT_UNUSABLE)
             unreadable.append({"path": name, "error": str(error)})
+            continue
+        findings.extend(lint(plan, disable=disable, select=select or None))
     if output_format == "json":
         _print_json({"findings": [_finding_data(f) for f in findings], "unreadable": unreadable})
     else:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FileFormatError",
@@ -32,6 +32,9 @@ __all__ = [
     "SentenceError",
     "UnknownIdError",
 ]
+
+
+_MAX_KNOWN = 10  # ids listed in an UnknownIdError message
 
 
 class OkrkitError(Exception):
@@ -111,10 +114,14 @@ class FileFormatError(OkrkitError, ValueError):
 class UnknownIdError(OkrkitError, LookupError):
     """A lookup asked for an objective, key result or project id that the plan does not have."""
 
-    def __init__(self, kind: str, identifier: str, known: Sequence[str] = ()) -> None:
+    def __init__(self, kind: str, identifier: str, known: Iterable[str] = ()) -> None:
         self.kind = kind
         self.identifier = identifier
-        hint = f" (known: {', '.join(sorted(known))})" if known else ""
+        names = sorted(known)
+        shown = ", ".join(names[:_MAX_KNOWN])
+        if len(names) > _MAX_KNOWN:
+            shown += f" and {len(names) - _MAX_KNOWN} more"
+        hint = f" (known: {shown})" if names else ""
         super().__init__(f"no {kind} with id {identifier!r}{hint}")
 
     def __str__(self) -> str:  # LookupError would repr() the message otherwise

@@ -197,9 +197,33 @@ def _read_json(text: str, path: str | None) -> Any:
             f"not valid JSON: {error.msg}", Location(path, error.lineno, error.colno)
         ) from None
     try:  # JSON is YAML: read it again for positions, where PyYAML can
-        return _read_yaml(text, path)
+        located = _read_yaml(text, path)
     except FileFormatError:
         return data
+    return _with_positions(data, located)
+
+
+def _with_positions(value: Any, located: Any) -> Any:
+    """JSON's values with YAML's positions: PyYAML (YAML 1.1) reads some JSON numbers, such
+    as 1e-09, as text, so the values come from the JSON parser and only positions from YAML."""
+    if isinstance(value, dict):
+        result = _LocatedDict()
+        same = isinstance(located, _LocatedDict) and located.keys() == value.keys()
+        for key, item in value.items():
+            result[key] = _with_positions(item, located[key] if same else None)
+        if same:
+            result.position, result.keys_at = located.position, located.keys_at
+        return result
+    if isinstance(value, list):
+        same = isinstance(located, _LocatedList) and len(located) == len(value)
+        items = _LocatedList(
+            _with_positions(item, located[index] if same else None)
+            for index, item in enumerate(value)
+        )
+        if same:
+            items.position, items.items_at = located.position, located.items_at
+        return items
+    return value
 
 
 # -- From plain data to the model --------------------------------------------------------
@@ -745,8 +769,27 @@ def dumps(plan: Plan, format: Format = "yaml") -> str:  # noqa: A002
         return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
     import yaml  # noqa: PLC0415
 
-    dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def _yaml_dumper() -> type[yaml.SafeDumper]:
+    import yaml  # noqa: PLC0415
+
+    base: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(base):  # type: ignore[valid-type,misc]
+        pass
+
+    def represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+        # YAML 1.1 (PyYAML) reads 1e-09 as text: a float needs a dot in its mantissa.
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+    Dumper.add_representer(float, represent_float)
+    return Dumper
 
 
 def dump(plan: Plan, path: str | os.PathLike[str], format: Format | None = None) -> None:  # noqa: A002

@@ -562,6 +562,35 @@ class SourceMap:
 
 
 @attrs.frozen
+class _PlanIndex:
+    """Lookups by id, built once per plan so that large plans stay fast to query."""
+
+    objectives: dict[str, Objective]
+    key_results: dict[str, tuple[Objective, KeyResult]]
+    projects: dict[str, Project]
+    tasks: dict[str, tuple[Task, ...]]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _PlanIndex:
+        objectives: dict[str, Objective] = {}
+        key_results: dict[str, tuple[Objective, KeyResult]] = {}
+        for objective in plan.objectives:
+            objectives.setdefault(objective.id, objective)
+            for key_result in objective.key_results:
+                key_results.setdefault(key_result.id, (objective, key_result))
+        projects: dict[str, Project] = {}
+        tasks: dict[str, list[Task]] = {}
+        for project in plan.projects:
+            projects.setdefault(project.id, project)
+            for task in project.tasks:
+                for reference in dict.fromkeys(task.key_results):
+                    tasks.setdefault(reference, []).append(task)
+        return cls(
+            objectives, key_results, projects, {key: tuple(found) for key, found in tasks.items()}
+        )
+
+
+@attrs.frozen
 class Plan:
     """A cycle's OKRs: objectives with key results, and the projects that serve them."""
 
@@ -578,32 +607,37 @@ class Plan:
     disabled_rules: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
     source_map: SourceMap | None = attrs.field(default=None, eq=False, repr=False)
 
-    # Lookups by id ----------------------------------------------------------------------
+    _index: _PlanIndex = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", _PlanIndex.of(self))
+
+    # Lookups by id (first one wins where ids collide; problems() reports the collision) ----
 
     def objective(self, objective_id: str) -> Objective:
-        for objective in self.objectives:
-            if objective.id == objective_id:
-                return objective
-        raise UnknownIdError("objective", objective_id, [o.id for o in self.objectives])
+        try:
+            return self._index.objectives[objective_id]
+        except KeyError:
+            raise UnknownIdError("objective", objective_id, self._index.objectives) from None
 
     def key_result(self, key_result_id: str) -> KeyResult:
-        for key_result in self.key_results():
-            if key_result.id == key_result_id:
-                return key_result
-        raise UnknownIdError("key result", key_result_id, [k.id for k in self.key_results()])
+        try:
+            return self._index.key_results[key_result_id][1]
+        except KeyError:
+            raise UnknownIdError("key result", key_result_id, self._index.key_results) from None
 
     def project(self, project_id: str) -> Project:
-        for project in self.projects:
-            if project.id == project_id:
-                return project
-        raise UnknownIdError("project", project_id, [p.id for p in self.projects])
+        try:
+            return self._index.projects[project_id]
+        except KeyError:
+            raise UnknownIdError("project", project_id, self._index.projects) from None
 
     def objective_of(self, key_result_id: str) -> Objective:
         """The objective a key result belongs to."""
-        for objective in self.objectives:
-            if any(kr.id == key_result_id for kr in objective.key_results):
-                return objective
-        raise UnknownIdError("key result", key_result_id, [k.id for k in self.key_results()])
+        try:
+            return self._index.key_results[key_result_id][0]
+        except KeyError:
+            raise UnknownIdError("key result", key_result_id, self._index.key_results) from None
 
     def key_results(self) -> Iterator[KeyResult]:
         for objective in self.objectives:
@@ -611,12 +645,7 @@ class Plan:
 
     def tasks_for(self, key_result_id: str) -> tuple[Task, ...]:
         """Every task, in any project, meant to move the key result."""
-        return tuple(
-            task
-            for project in self.projects
-            for task in project.tasks
-            if key_result_id in task.key_results
-        )
+        return self._index.tasks.get(key_result_id, ())
 
     def cycle_of(self, objective: Objective) -> Cycle | None:
         return objective.cycle or self.cycle
