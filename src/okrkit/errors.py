@@ -6,7 +6,17 @@ OkrkitError
 │   └── PlanError                      ids that collide or point nowhere, across a plan
 ├── FileFormatError (ValueError)       an OKR file that cannot be read, with file:line:column
 ├── UnknownIdError (LookupError)       a lookup by an id the plan does not have
-└── SentenceError (ValueError)         a key-result sentence that is not text at all
+├── SentenceError (ValueError)         a key-result sentence that is not text at all
+├── StoreError                         the measurement store cannot be opened, read or written
+│   ├── StoreLockedError               another refresh holds the store's lock
+│   └── SchemaVersionError             the store was written by a newer okrkit
+└── ConnectorError                     a connector could not produce a value
+    ├── TransientError                 it may work if tried again: timeouts, 429, 5xx
+    ├── TerminalError                  it will not work until someone fixes something
+    │   ├── SettingsError (ValueError) a key result's source settings are wrong
+    │   ├── CredentialsError           a missing or rejected credential
+    │   └── QuotaError                 the source's quota is spent
+    └── UnknownConnectorError (LookupError) no installed connector has that name
 ```
 
 Catch `OkrkitError` to handle anything okrkit raises; catch the builtin each error also
@@ -15,7 +25,7 @@ subclasses (`ValueError`, `LookupError`) where code already does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -23,13 +33,23 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "ConnectorError",
+    "CredentialsError",
     "FileFormatError",
     "Location",
     "ModelError",
     "OkrkitError",
     "PlanError",
     "Problem",
+    "QuotaError",
+    "SchemaVersionError",
     "SentenceError",
+    "SettingsError",
+    "StoreError",
+    "StoreLockedError",
+    "TerminalError",
+    "TransientError",
+    "UnknownConnectorError",
     "UnknownIdError",
 ]
 
@@ -130,3 +150,80 @@ class UnknownIdError(OkrkitError, LookupError):
 
 class SentenceError(OkrkitError, ValueError):
     """A key-result sentence could not be examined at all (it is not text, or far too long)."""
+
+
+class StoreError(OkrkitError):
+    """The measurement store cannot be opened, read or written; the message says which store."""
+
+
+class StoreLockedError(StoreError):
+    """Another refresh holds the store's lock for this plan.
+
+    `holder` describes it (host, process, start time) and `expires_at` says when a lock left by
+    a crashed run lapses.
+    """
+
+    def __init__(self, message: str, *, holder: str | None = None, expires_at: Any = None) -> None:
+        self.holder = holder
+        self.expires_at = expires_at
+        super().__init__(message)
+
+
+class SchemaVersionError(StoreError):
+    """The store's schema is newer than this okrkit knows: upgrade okrkit to read it."""
+
+
+class ConnectorError(OkrkitError):
+    """A connector could not produce a value for a key result.
+
+    `key_result` names it when known; the message says what went wrong and, for terminal
+    errors, what to fix. Messages never carry secrets: the runner redacts them.
+    """
+
+    def __init__(self, message: str, *, key_result: str | None = None) -> None:
+        self.key_result = key_result
+        self.message = message
+        super().__init__(f"key result {key_result!r}: {message}" if key_result else message)
+
+
+class TransientError(ConnectorError):
+    """A failure that may pass: a timeout, a refused connection, 429, a 5xx. Retried.
+
+    `retry_after` (seconds) is the source's own hint, from a ``Retry-After`` header.
+    """
+
+    def __init__(
+        self, message: str, *, key_result: str | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, key_result=key_result)
+
+
+class TerminalError(ConnectorError):
+    """A failure that will repeat until someone acts: never retried."""
+
+
+class SettingsError(TerminalError, ValueError):
+    """A key result's source settings are wrong; `setting` names the bad one."""
+
+    def __init__(
+        self, message: str, *, key_result: str | None = None, setting: str | None = None
+    ) -> None:
+        self.setting = setting
+        where = f"setting {setting!r}: " if setting else ""
+        super().__init__(f"{where}{message}", key_result=key_result)
+
+
+class CredentialsError(TerminalError):
+    """A credential is missing from the environment, or the source rejected it."""
+
+
+class QuotaError(TerminalError):
+    """The source's quota (daily units, monthly calls) is spent: wait for it to reset."""
+
+
+class UnknownConnectorError(ConnectorError, LookupError):
+    """No installed connector has the name a key result's source asks for."""
+
+    def __str__(self) -> str:  # LookupError would repr() the message otherwise
+        return str(self.args[0])

@@ -1,0 +1,245 @@
+"""HTTP for connectors: one `requests` session per run, with timeouts, per-host rate limits, a
+body-size cap, and every failure mapped to a transient or terminal `ConnectorError`.
+
+Connector authors use it through ``context.http``; the built-in ``http`` connector and the vendor
+connectors do too, so every HTTP source fails the same documented way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from okrkit.errors import CredentialsError, QuotaError, TerminalError, TransientError
+from okrkit.secrets import Redactor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    import requests
+
+__all__ = ["HttpClient", "parse_retry_after"]
+
+#: Statuses that mean "try again later".
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        import email.utils  # noqa: PLC0415  # rarely needed, and slow to import
+
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    return max(0.0, seconds) if seconds == seconds else None  # noqa: PLR0124  # NaN check
+
+
+class _HostLimiter:
+    """At most `rate` requests a second to one host, spread evenly, safe across threads."""
+
+    def __init__(
+        self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = self.clock()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
+
+
+class HttpClient:
+    """A `requests` session for a refresh run.
+
+    - `timeout`: seconds for connecting and for each read;
+    - `rate_limits`: requests per second allowed per host name (``{"api.x.com": 5}``), and
+      `default_rate` for hosts not named (None: no limit);
+    - `max_body`: the largest body read, in bytes; a bigger one is a terminal error.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        rate_limits: Mapping[str, float] | None = None,
+        default_rate: float | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        redactor: Redactor | None = None,
+        user_agent: str = "okrkit",
+        max_redirects: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+
+        self.timeout = timeout
+        self.max_body = max_body
+        self.redactor = redactor or Redactor()
+        self._rates = dict(rate_limits or {})
+        self._default_rate = default_rate
+        self._limiters: dict[str, _HostLimiter] = {}
+        self._limiters_lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._user_agent = user_agent
+        self._max_redirects = max_redirects
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            import requests  # noqa: PLC0415
+
+            session = requests.Session()
+            session.headers["User-Agent"] = self._user_agent
+            session.max_redirects = self._max_redirects
+            session.trust_env = True
+            self._local.session = session
+            with self._limiters_lock:
+                self._sessions.append(session)
+        return session
+
+    def _limit(self, host: str) -> None:
+        rate = self._rates.get(host, self._default_rate)
+        if rate is None or rate <= 0:
+            return
+        with self._limiters_lock:
+            limiter = self._limiters.get(host)
+            if limiter is None:
+                limiter = self._limiters[host] = _HostLimiter(rate, self._clock, self._sleep)
+        limiter.wait()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send a request; return the response of a 2xx, raise a `ConnectorError` otherwise."""
+        import requests  # noqa: PLC0415
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TerminalError(f"{self.redactor.redact(url)!r} is not an http(s) URL")
+        host = parts.hostname
+        shown = self.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
+        self._limit(host)
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self._session().request(method, url, stream=True, **kwargs)
+        except requests.Timeout:
+            raise TransientError(f"{method} {shown} timed out after {self.timeout:g}s") from None
+        except requests.TooManyRedirects:
+            raise TerminalError(
+                f"{method} {shown} was redirected more than {self._max_redirects} times"
+            ) from None
+        except requests.ConnectionError as error:
+            reason = _reason(error)
+            raise TransientError(
+                f"{method} {shown}: could not connect to {host}: {self.redactor.redact(reason)}"
+            ) from None
+        except requests.RequestException as error:
+            raise TerminalError(
+                f"{method} {shown}: {self.redactor.redact(_reason(error))}"
+            ) from None
+        try:
+            self._read_capped(response, shown)
+        except requests.RequestException as error:
+            response.close()
+            raise TransientError(
+                f"{method} {shown}: the connection broke while reading the answer "
+                f"({self.redactor.redact(_reason(error))})"
+            ) from None
+        self._check_status(method, shown, response)
+        return response
+
+    def _read_capped(self, response: requests.Response, shown: str) -> None:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            response.close()
+            raise TerminalError(
+                f"the answer from {shown} is {int(declared):,} bytes, more than the "
+                f"{self.max_body:,} okrkit reads"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > self.max_body:
+                response.close()
+                raise TerminalError(
+                    f"the answer from {shown} is more than the {self.max_body:,} bytes okrkit reads"
+                )
+            chunks.append(chunk)
+        response._content = b"".join(chunks)  # noqa: SLF001  # requests' own cache of the body
+
+    def _check_status(self, method: str, shown: str, response: requests.Response) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        snippet = self.redactor.redact(response.text[:200].strip())
+        detail = f": {snippet}" if snippet else ""
+        if status in TRANSIENT_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = f" (asked to wait {retry_after:g}s)" if retry_after is not None else ""
+            raise TransientError(
+                f"{method} {shown} answered HTTP {status}{wait}{detail}", retry_after=retry_after
+            )
+        if status in (401, 403):
+            raise CredentialsError(
+                f"{method} {shown} answered HTTP {status}: the credentials were refused or lack "
+                f"permission; check the key or token in the environment{detail}"
+            )
+        if status == 402:
+            raise QuotaError(f"{method} {shown} answered HTTP 402 (payment or quota){detail}")
+        raise TerminalError(f"{method} {shown} answered HTTP {status}{detail}")
+
+    def get_json(self, url: str, **kwargs: Any) -> Any:
+        return self.json("GET", url, **kwargs)
+
+    def json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send a request and decode its JSON answer (a garbled body is a transient error)."""
+        response = self.request(method, url, **kwargs)
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            parts = urlsplit(url)
+            shown = self.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
+            start = self.redactor.redact(response.content[:80].decode("utf-8", "replace"))
+            raise TransientError(
+                f"{method} {shown} answered with something that is not JSON: {start!r}"
+            ) from None
+
+    def close(self) -> None:
+        with self._limiters_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost cause of a requests error, in words, without the URL it repeats."""
+    cause: BaseException = error
+    while cause.__context__ is not None and cause.__context__ is not cause:
+        cause = cause.__context__
+    text = str(cause) or type(cause).__name__
+    if "]" in text and "[Errno" in text:
+        text = text[text.index("[Errno") :]
+    return text[:300]

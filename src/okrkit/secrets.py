@@ -1,0 +1,133 @@
+"""Secrets in connector settings: `${ENV_VAR}` resolved at refresh time, and redacted everywhere.
+
+A key result's source settings may say ``api_key: ${YOUTUBE_API_KEY}``. The OKR file never holds
+the secret; `resolve` reads it from the environment when a refresh runs, and every value it reads
+is registered with a `Redactor`, which masks it in any text okrkit writes: errors, log lines,
+stored rows and reports. URLs that carry a credential in their query string (``?key=...``) or
+their user-info part (``https://user:password@host``) are masked too, whether or not the value
+came from the environment.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["MASK", "MissingSecretError", "Redactor", "references", "resolve"]
+
+MASK = "***"
+
+_REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# names of parameters that hold secrets (not a secret itself)
+_SECRET_PARAMETERS = (
+    "key|api_key|apikey|api-key|access_token|token|auth|secret|client_secret|password|passwd"  # noqa: S105
+    "|pwd|signature|sig|bearer|session|credentials?"
+)
+_QUERY_SECRET = re.compile(
+    rf"(?P<name>[?&;](?:{_SECRET_PARAMETERS})=)(?P<value>[^&#\s'\"]+)", re.IGNORECASE
+)
+_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@/\s]+)@")
+_AUTH_HEADER = re.compile(
+    r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})"
+)
+#: Secrets shorter than this are not masked inside other text: masking "1" everywhere would
+#: destroy every number in a report. Such short values are still never written on purpose.
+_MIN_SECRET_LENGTH = 4
+
+
+class MissingSecretError(LookupError):
+    """A `${VAR}` reference names an environment variable that is not set."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        listed = ", ".join(names)
+        super().__init__(
+            f"environment variable{'s' if len(names) > 1 else ''} {listed} "
+            f"{'are' if len(names) > 1 else 'is'} not set: export "
+            f"{'them' if len(names) > 1 else 'it'} before the refresh runs"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@attrs.define
+class Redactor:
+    """Masks known secret values, and credentials in URLs and headers, in any text."""
+
+    _secrets: set[str] = attrs.field(factory=set)
+    _pattern: re.Pattern[str] | None = attrs.field(default=None, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
+            with self._lock:
+                self._secrets.add(secret)
+                # longest first, so a secret that contains another is masked whole
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def redact(self, text: str) -> str:
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        text = _QUERY_SECRET.sub(lambda m: f"{m['name']}{MASK}", text)
+        text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        return _AUTH_HEADER.sub(lambda m: f"{m['name']}{MASK}", text)
+
+    def redact_data(self, value: Any) -> Any:
+        """The same for plain data: every string inside mappings and lists."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {key: self.redact_data(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_data(item) for item in value]
+        return value
+
+
+def references(value: Any) -> list[str]:
+    """The environment variable names a piece of settings refers to, in order, once each."""
+    found: dict[str, None] = {}
+    if isinstance(value, str):
+        found.update(dict.fromkeys(_REFERENCE.findall(value)))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            found.update(dict.fromkeys(references(item)))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found.update(dict.fromkeys(references(item)))
+    return list(found)
+
+
+def resolve(value: Any, environ: Mapping[str, str], redactor: Redactor) -> Any:
+    """Settings with every `${VAR}` replaced from `environ`; each value read is a secret.
+
+    Raises `MissingSecretError` naming every variable that is not set. ``$${VAR}`` is a literal
+    ``${VAR}``.
+    """
+    missing = [name for name in references(value) if name not in environ]
+    if missing:
+        raise MissingSecretError(missing)
+    return _substitute(value, environ, redactor)
+
+
+def _substitute(value: Any, environ: Mapping[str, str], redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        if "${" not in value:
+            return value
+
+        def replace(match: re.Match[str]) -> str:
+            secret = environ[match[1]]
+            redactor.add(secret)
+            return secret
+
+        return _REFERENCE.sub(replace, value).replace("$${", "${")
+    if isinstance(value, Mapping):
+        return {key: _substitute(item, environ, redactor) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_substitute(item, environ, redactor) for item in value]
+    return value
