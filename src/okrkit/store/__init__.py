@@ -1,0 +1,105 @@
+"""The measurement store: every value a key result ever had, with where it came from.
+
+A refresh reads key results from live sources and writes each value as a `Record` with its
+provenance (connector, settings fingerprint, raw value, run), together with a `RunRecord` of the
+run itself and any `Baseline` it measured, in one transaction. Scoring and reports read them
+back. `open_store` opens a store by URL; every store follows the `Store` protocol:
+
+    >>> with open_store(":memory:") as store:
+    ...     store.plans()
+    []
+
+Importing this module is light: the SQLite backend (and ``sqlite3``) load on the first
+`open_store`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from okrkit.errors import StoreError
+from okrkit.store._base import (
+    DEFAULT_LOCK_TTL,
+    RUN_STATUSES,
+    Baseline,
+    Record,
+    RunRecord,
+    Store,
+    mask_url,
+)
+
+if TYPE_CHECKING:
+    from okrkit.store.sqlite import SQLiteStore
+
+__all__ = [
+    "DEFAULT_LOCK_TTL",
+    "RUN_STATUSES",
+    "STORE_SUFFIX",
+    "Baseline",
+    "Record",
+    "RunRecord",
+    "Store",
+    "default_store_path",
+    "open_store",
+]
+
+#: What `default_store_path` puts in place of the OKR file's extension.
+STORE_SUFFIX = ".okrkit.db"
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+_FORMS = (
+    "a file path (okrs.okrkit.db), sqlite:///relative/path.db, sqlite:////absolute/path.db "
+    "or :memory:"
+)
+
+
+def open_store(url: str | os.PathLike[str]) -> Store:
+    """Open (creating it if missing) the store at `url`, migrated to this okrkit's schema.
+
+    Accepted: a file path (``"okrs.okrkit.db"``), ``"sqlite:///relative/path.db"``,
+    ``"sqlite:////absolute/path.db"``, and ``":memory:"`` (a store that lives as long as the
+    object, for tests). Raises `StoreError` for anything else, and `SchemaVersionError` for a
+    store written by a newer okrkit.
+    """
+    if isinstance(url, os.PathLike):
+        return _sqlite(os.fspath(url), os.fspath(url))
+    if not isinstance(url, str):
+        raise StoreError(f"a store URL must be text or a path, got {url!r}; use {_FORMS}")
+    if url in (":memory:", "sqlite://", "sqlite:///:memory:"):
+        return _sqlite(":memory:", url)
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        if not url.strip():
+            raise StoreError(f"the store URL is empty; use {_FORMS}")
+        return _sqlite(url, url)
+    name = scheme.group(1).lower()
+    if name == "sqlite":
+        rest = url[len(scheme.group(0)) :]
+        if rest.startswith("/") and len(rest) > 1 and not set("?#") & set(rest):
+            return _sqlite(rest[1:], url)
+    elif name in ("postgresql", "postgres") or name.startswith("postgresql+"):
+        raise StoreError(
+            f"cannot open {mask_url(url)}: the PostgreSQL store is not available yet in this "
+            f"okrkit; use a SQLite store: {_FORMS}"
+        )
+    raise StoreError(f"cannot open the store {mask_url(url)!r}: use {_FORMS}")
+
+
+def default_store_path(okr_file: str | os.PathLike[str]) -> Path:
+    """Where an OKR file's store lives by default: beside it.
+
+    ``examples/product-launch/okrs.yaml`` -> ``examples/product-launch/okrs.okrkit.db``.
+    """
+    path = Path(okr_file)
+    if not path.name:
+        raise StoreError(f"{os.fspath(okr_file)!r} does not name an OKR file")
+    return path.with_name(path.stem + STORE_SUFFIX)
+
+
+def _sqlite(path: str, url: str) -> SQLiteStore:
+    from okrkit.store.sqlite import SQLiteStore  # noqa: PLC0415  # sqlite3 loads on first use
+
+    return SQLiteStore(path, url=url)

@@ -1,0 +1,296 @@
+"""What every store holds and promises: the stored records, the `Store` protocol, the checks.
+
+The records (`Record`, `RunRecord`, `Baseline`) are plain frozen containers: they hold what they
+are given, so that a refresh can build a million of them cheaply. Every store checks them when
+they are written and raises `StoreError` naming the bad one; nothing invalid is ever stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+import attrs
+
+from okrkit.errors import StoreError
+from okrkit.model import CheckIn, Measurement
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+__all__ = [
+    "DEFAULT_LOCK_TTL",
+    "RUN_STATUSES",
+    "Baseline",
+    "Record",
+    "RunRecord",
+    "Store",
+    "check_baseline",
+    "check_instant",
+    "check_plan",
+    "check_record",
+    "check_run",
+    "mask_url",
+]
+
+#: How long a refresh lock lasts when its holder neither releases it nor renews it (a crash).
+DEFAULT_LOCK_TTL = dt.timedelta(hours=1)
+
+#: The statuses a refresh run ends with: every key result measured, some, or none.
+RUN_STATUSES = frozenset({"ok", "partial", "failed"})
+
+# The model's id rule (okrkit.model): key results are stored under the ids plans give them.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_PASSWORD_IN_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/@:?#]*:)[^/@?#]*@")
+_PASSWORD_IN_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*")
+
+
+@attrs.frozen
+class Record:
+    """One measurement as stored, with its provenance.
+
+    `observed_at` is when the value was true at the source, `fetched_at` when okrkit read it.
+    `fingerprint` is a hash of the source settings (never the settings: they may hold
+    secrets) and `raw` the value as the source gave it, already redacted by the caller.
+    """
+
+    plan: str
+    key_result: str
+    value: float
+    observed_at: dt.datetime
+    source: str
+    fetched_at: dt.datetime | None = None
+    fingerprint: str | None = None
+    raw: str | None = None
+    run_id: str | None = None
+
+    def measurement(self) -> Measurement:
+        """The value as the scoring functions take it."""
+        return Measurement(self.key_result, self.value, self.observed_at, self.source)
+
+
+def _results(value: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class RunRecord:
+    """One refresh run: when, how it ended, and what happened to each key result.
+
+    `status` is ``"ok"`` (every key result measured), ``"partial"`` (some failed or were
+    skipped) or ``"failed"`` (nothing measured). `results` holds one JSON-ready mapping per key
+    result: ``{"key_result", "value", "status", "error"}``, redacted by the caller.
+    """
+
+    id: str
+    plan: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    measured: int
+    failed: int
+    skipped: int
+    results: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=_results)
+
+
+@attrs.frozen
+class Baseline:
+    """The value a relative key result ("up by 40%") is measured against.
+
+    It was measured at `measured_at` over the window `since`..`until`, before the cycle began.
+    """
+
+    plan: str
+    key_result: str
+    value: float
+    measured_at: dt.datetime
+    since: dt.datetime | None
+    until: dt.datetime | None
+    source: str
+    run_id: str | None = None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where measurements, check-ins, baselines and refresh runs are kept, with provenance.
+
+    Every write is one transaction: all of it is stored, or none of it. Times go in with a time
+    zone and come back in UTC.
+    """
+
+    url: str
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def record_run(
+        self, run: RunRecord, records: Sequence[Record], baselines: Sequence[Baseline] = ()
+    ) -> None: ...
+
+    def backfill(self, records: Iterable[Record]) -> int: ...
+
+    def history(
+        self,
+        plan: str,
+        key_result: str,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[Record]: ...
+
+    def measurements(self, plan: str, *, until: dt.datetime | None = None) -> list[Measurement]: ...
+
+    def latest(self, plan: str, *, until: dt.datetime | None = None) -> dict[str, Record]: ...
+
+    def add_check_in(self, plan: str, check_in: CheckIn) -> None: ...
+
+    def check_ins(
+        self, plan: str, *, key_result: str | None = None, until: dt.datetime | None = None
+    ) -> list[CheckIn]: ...
+
+    def baseline(self, plan: str, key_result: str) -> Baseline | None: ...
+
+    def baselines(self, plan: str) -> dict[str, Baseline]: ...
+
+    def runs(self, plan: str, *, limit: int = 20) -> list[RunRecord]: ...
+
+    def plans(self) -> list[str]: ...
+
+    def lock(
+        self, plan: str, *, holder: str, ttl: dt.timedelta = DEFAULT_LOCK_TTL
+    ) -> AbstractContextManager[None]: ...
+
+
+def mask_url(url: str) -> str:
+    """`url` with any password replaced by ``***``: safe for messages and logs."""
+    return _PASSWORD_IN_QUERY.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", url))
+
+
+# -- Checks: each raises StoreError saying what is wrong, or returns the value to store ---------
+
+
+def check_plan(plan: Any, what: str = "plan") -> str:
+    if not isinstance(plan, str) or not plan.strip() or plan != plan.strip():
+        raise StoreError(
+            f"{what} {plan!r} is not a plan key: use non-empty text without surrounding spaces"
+        )
+    return plan
+
+
+def check_instant(value: Any, what: str, *, optional: bool = False) -> dt.datetime | None:
+    """A datetime with a time zone (`None` too when `optional`); naive times are never guessed."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise StoreError(f"{what} must be a datetime, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(
+            f"{what} {value.isoformat()} has no time zone: okrkit never guesses one; "
+            "give it one (for example datetime.UTC)"
+        )
+    return value
+
+
+def _check_number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StoreError(f"{what} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise StoreError(f"{what} is {value!r}: only finite numbers can be stored")
+    return float(value)
+
+
+def _check_text(value: Any, what: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or (not optional and not value.strip()):
+        raise StoreError(
+            f"{what} must be {'text' if optional else 'non-empty text'}, got {value!r}"
+        )
+    return value
+
+
+def _check_key_result(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise StoreError(
+            f"{what}: {value!r} is not a key result id (letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit)"
+        )
+    return value
+
+
+def _check_run_id(value: Any, what: str, run_id: str | None) -> str | None:
+    if run_id is not None:
+        if value is not None and value != run_id:
+            raise StoreError(f"{what} belongs to run {value!r}, not to run {run_id!r}")
+        return run_id
+    return _check_text(value, f"{what}: run_id", optional=True)
+
+
+def check_record(record: Any, index: int, *, plan: str | None, run_id: str | None) -> Record:
+    """Check every field of the record at `index` of a write; raise StoreError on the first bad.
+
+    With `plan` and `run_id` (a run's records), the record must be of that plan and run.
+    """
+    if not isinstance(record, Record):
+        raise StoreError(f"record {index} is a {type(record).__name__}, not an okrkit Record")
+    key = getattr(record, "key_result", None)
+    what = f"record {index} (key result {key!r})"
+    if plan is not None and record.plan != plan:
+        raise StoreError(f"{what} is for plan {record.plan!r}, but the run is for plan {plan!r}")
+    check_plan(record.plan, f"{what}: plan")
+    _check_key_result(record.key_result, f"record {index}")
+    _check_number(record.value, f"{what}: value")
+    check_instant(record.observed_at, f"{what}: observed_at")
+    _check_text(record.source, f"{what}: source")
+    check_instant(record.fetched_at, f"{what}: fetched_at", optional=True)
+    _check_text(record.fingerprint, f"{what}: fingerprint", optional=True)
+    _check_text(record.raw, f"{what}: raw", optional=True)
+    _check_run_id(record.run_id, what, run_id)
+    return record
+
+
+def check_run(run: Any) -> RunRecord:
+    if not isinstance(run, RunRecord):
+        raise StoreError(f"a run must be an okrkit RunRecord, not a {type(run).__name__}")
+    what = f"run {run.id!r}"
+    _check_text(run.id, "run id")
+    check_plan(run.plan, f"{what}: plan")
+    check_instant(run.started_at, f"{what}: started_at")
+    check_instant(run.finished_at, f"{what}: finished_at", optional=True)
+    if run.status not in RUN_STATUSES:
+        raise StoreError(
+            f"{what}: status {run.status!r} is not one of {', '.join(sorted(RUN_STATUSES))}"
+        )
+    for field in ("measured", "failed", "skipped"):
+        count = getattr(run, field)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise StoreError(f"{what}: {field} must be a whole number, zero or more; got {count!r}")
+    for index, result in enumerate(run.results):
+        if not isinstance(result, Mapping):
+            raise StoreError(f"{what}: result {index} must be a mapping, got {result!r}")
+    return run
+
+
+def check_baseline(baseline: Any, index: int, *, plan: str, run_id: str) -> Baseline:
+    if not isinstance(baseline, Baseline):
+        raise StoreError(f"baseline {index} is a {type(baseline).__name__}, not an okrkit Baseline")
+    what = f"baseline {index} (key result {baseline.key_result!r})"
+    if baseline.plan != plan:
+        raise StoreError(f"{what} is for plan {baseline.plan!r}, but the run is for plan {plan!r}")
+    _check_key_result(baseline.key_result, f"baseline {index}")
+    _check_number(baseline.value, f"{what}: value")
+    check_instant(baseline.measured_at, f"{what}: measured_at")
+    check_instant(baseline.since, f"{what}: since", optional=True)
+    check_instant(baseline.until, f"{what}: until", optional=True)
+    _check_text(baseline.source, f"{what}: source")
+    _check_run_id(baseline.run_id, what, run_id)
+    return baseline
