@@ -7,7 +7,10 @@ import okrkit
 
 PUBLIC = [
     "RULES",
+    "Baseline",
     "CheckIn",
+    "ConnectorError",
+    "CredentialsError",
     "Cycle",
     "Direction",
     "FileFormatError",
@@ -23,21 +26,35 @@ PUBLIC = [
     "Objective",
     "ObjectiveScore",
     "OkrkitError",
+    "Outcome",
     "Pace",
     "Plan",
     "PlanError",
     "Problem",
     "Project",
     "ProjectProgress",
+    "QuotaError",
+    "Record",
+    "RefreshResult",
+    "Retry",
     "Rule",
+    "RunRecord",
+    "SchemaVersionError",
     "Scorecard",
     "SentenceError",
+    "SettingsError",
     "Severity",
     "SourceMap",
     "Status",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
     "Target",
     "Task",
     "TaskStatus",
+    "TerminalError",
+    "TransientError",
+    "UnknownConnectorError",
     "UnknownIdError",
     "__version__",
     "dump",
@@ -46,14 +63,25 @@ PUBLIC = [
     "lint",
     "load",
     "loads",
+    "open_store",
     "parse",
+    "refresh",
     "score",
+    "status",
 ]
 
 
 def test_all_is_pinned_and_sorted():
     # ruff (RUF022) keeps the order: constants, classes, then functions, each sorted
     assert okrkit.__all__ == PUBLIC
+
+
+def test_lazy_names_are_the_real_objects():
+    from okrkit import runner, store
+
+    assert okrkit.refresh is runner.refresh
+    assert okrkit.open_store is store.open_store
+    assert okrkit.RefreshResult is runner.RefreshResult
 
 
 def test_every_public_name_exists():

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import okrkit as okrkit_api
 from okrkit.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -189,9 +191,23 @@ class TestParse:
         assert "unit:      %" in result.stdout
 
 
+@pytest.fixture
+def example(tmp_path):
+    """A copy of the example, so refreshes write their store in a scratch folder."""
+    folder = tmp_path / "product-launch"
+    shutil.copytree(ROOT / "examples" / "product-launch", folder)
+    for stale in folder.glob("*.okrkit.db*"):
+        stale.unlink()
+    return folder / "okrs.yaml"
+
+
 class TestStatus:
-    def test_json_shape_and_numbers(self):
-        result = okrkit("status", EXAMPLE, "--at", "2026-08-15", "--format", "json")
+    def test_refresh_then_status_json(self, example):
+        refreshed = okrkit("refresh", str(example), "--at", "2026-08-15", "--format", "json")
+        assert refreshed.returncode == 0, refreshed.stderr
+        run = json.loads(refreshed.stdout)
+        assert (run["measured"], run["failed"], run["skipped"]) == (2, 0, 1)
+        result = okrkit("status", str(example), "--at", "2026-08-15", "--format", "json")
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
         (objective,) = data["objectives"]
@@ -201,29 +217,45 @@ class TestStatus:
         assert set(krs) == {"mentions", "youtube-views", "signups"}
         for kr in krs.values():
             assert {"id", "progress", "attainment", "status", "value", "target"} <= set(kr)
-        assert krs["mentions"]["target"] == pytest.approx(1680)
-        assert krs["mentions"]["progress"] == pytest.approx(250 / 480)
+        # mentions: 196 in the 7 days to 15 August, against 172 in the 7 days before the cycle
+        assert krs["mentions"]["value"] == 196
+        assert krs["mentions"]["target"] == pytest.approx(172 * 1.4)
+        assert krs["mentions"]["progress"] == pytest.approx((196 - 172) / (172 * 0.4))
+        assert krs["youtube-views"]["value"] == 38000  # the file's hand-typed value
         assert krs["youtube-views"]["progress"] == pytest.approx(0.38)
-        assert krs["signups"]["value"] == 3100
-        assert krs["signups"]["target"] == 5000
-        assert krs["signups"]["progress"] == pytest.approx(0.62)
-        assert objective["score"] == pytest.approx((250 / 480 + 0.38 + 0.62) / 3)
+        assert (krs["signups"]["value"], krs["signups"]["target"]) == (1778, 5000)
+        assert objective["score"] == pytest.approx(
+            ((196 - 172) / (172 * 0.4) + 0.38 + 1778 / 5000) / 3
+        )
         assert objective["grade"] == "yellow"
         # half of 2026-Q3 has passed; aspirational OKRs are expected at 0.7 by the end
         assert {kr["status"] for kr in krs.values()} == {"on_track"}
-        assert data["projects"] == [{"id": "campaign", "tasks_done": 1, "tasks_total": 14}] or (
-            data["projects"][0]["tasks_done"] == 1 and data["projects"][0]["tasks_total"] == 14
-        )
+        (project,) = data["projects"]
+        assert (project["id"], project["tasks_done"], project["tasks_total"]) == ("campaign", 1, 14)
 
-    def test_text(self, run):
-        result = run("status", EXAMPLE, "--at", "2026-08-15")
+    def test_status_without_a_store_uses_the_file(self, example, run):
+        data = json.loads(
+            run("status", str(example), "--at", "2026-08-15", "--format", "json").stdout
+        )
+        krs = {kr["id"]: kr for kr in data["objectives"][0]["key_results"]}
+        assert krs["youtube-views"]["value"] == 38000
+        assert krs["signups"]["status"] == "no_data"
+        assert krs["mentions"]["status"] == "no_data"  # relative, and no baseline measured yet
+        assert not (example.parent / "okrs.okrkit.db").exists()  # status never creates a store
+
+    def test_text(self, example, run):
+        assert run("refresh", str(example), "--at", "2026-08-15").exit_code == 0
+        result = run("status", str(example), "--at", "2026-08-15")
         assert result.exit_code == 0
         assert "launch-buzz" in result.stdout
-        assert "score 0.51" in result.stdout
+        assert "score 0.36" in result.stdout
+        assert "1,778 / 5,000  tasks 0/2" in result.stdout
         assert "campaign: 1/14 tasks done" in result.stdout
 
-    def test_at_past_the_end_is_off_track(self, run):
-        data = json.loads(run("status", EXAMPLE, "--at", "2026-12-01", "--format", "json").stdout)
+    def test_at_past_the_end_is_off_track(self, example, run):
+        data = json.loads(
+            run("status", str(example), "--at", "2026-12-01", "--format", "json").stdout
+        )
         statuses = {kr["id"]: kr["status"] for kr in data["objectives"][0]["key_results"]}
         assert statuses["youtube-views"] == "off_track"
 
@@ -233,6 +265,121 @@ class TestStatus:
         assert "not a date" in result.stderr
 
 
+class TestRefresh:
+    def test_text_says_what_was_measured_and_why_youtube_was_skipped(self, example, run):
+        result = run("refresh", str(example))
+        assert result.exit_code == 0
+        out = result.stdout
+        assert "signups        measured         4,242  sql" in out
+        assert "mentions       measured           233  csv" in out
+        assert "youtube-views  skipped" in out
+        assert "no connector named 'youtube' is installed" in out
+        assert "2 measured, 0 failed, 1 skipped" in out
+        assert run("refresh", str(example), "--strict").exit_code == 1
+
+    def test_dry_run_writes_nothing(self, example, run):
+        result = run("refresh", str(example), "--dry-run", "--format", "json")
+        assert result.exit_code == 0
+        data = json.loads(result.stdout)
+        assert [r["status"] for r in data["results"]] == ["planned", "skipped", "planned"]
+        assert (
+            run("history", "signups", "-f", str(example), "--format", "json").stdout.count(
+                "observed_at"
+            )
+            == 0
+        )
+
+    def test_invalid_settings_exit_2_and_keep_the_rest(self, example, run):
+        text = example.read_text().replace("measure: count,", "measure: count, colum: x,")
+        example.write_text(text)
+        result = run("refresh", str(example), "--format", "json")
+        assert result.exit_code == 2
+        data = json.loads(result.stdout)
+        results = {r["key_result"]: r for r in data["results"]}
+        assert results["mentions"]["status"] == "invalid"
+        assert "colum" in results["mentions"]["error"]
+        assert results["signups"]["status"] == "measured"
+
+    def test_a_failing_source_exits_1_and_keeps_the_others(self, example, run):
+        (example.parent / "signups.db").unlink()
+        result = run("refresh", str(example), "--format", "json")
+        assert result.exit_code == 1
+        results = {r["key_result"]: r for r in json.loads(result.stdout)["results"]}
+        assert results["signups"]["status"] == "failed"
+        assert "signups.db" in results["signups"]["error"]
+        assert results["mentions"]["status"] == "measured"
+        history = json.loads(
+            run("history", "mentions", "-f", str(example), "--format", "json").stdout
+        )
+        assert [row["value"] for row in history["history"]] == [233]
+
+    def test_a_second_run_while_one_holds_the_lock(self, example, run):
+        store = okrkit_api.open_store(example.parent / "okrs.okrkit.db")
+        with store.lock("okrs", holder="cron on box-1"):
+            result = run("refresh", str(example))
+        store.close()
+        assert result.exit_code == 2
+        assert "cron on box-1" in result.stderr
+
+
+class TestHistoryAndCheckin:
+    def test_history_after_two_refreshes(self, example, run):
+        run("refresh", str(example), "--at", "2026-08-15")
+        run("refresh", str(example))
+        data = json.loads(run("history", "signups", "-f", str(example), "--format", "json").stdout)
+        assert [row["value"] for row in data["history"]] == [1778, 4242]
+        assert {row["source"] for row in data["history"]} == {"sql"}
+        csv_out = run("history", "signups", "-f", str(example), "--format", "csv").stdout
+        assert csv_out.splitlines()[0] == "observed_at,value,source,fetched_at,run_id"
+        text = run("history", "signups", "-f", str(example), "--since", "2026-09-01").stdout
+        assert "4,242" in text
+        assert "1,778" not in text
+
+    def test_history_of_an_unknown_key_result(self, example, run):
+        result = run("history", "nope", "-f", str(example))
+        assert result.exit_code == 2
+        assert "no key result with id 'nope'" in result.stderr
+
+    def test_checkin_counts_in_status(self, example, run):
+        result = run(
+            "checkin",
+            "youtube-views",
+            "61000",
+            "--confidence",
+            "0.2",
+            "--note",
+            "launch slipped",
+            "--at",
+            "2026-08-10",
+            "-f",
+            str(example),
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "checked in youtube-views: value 61,000, confidence 0.2" in result.stdout
+        data = json.loads(
+            run("status", str(example), "--at", "2026-08-15", "--format", "json").stdout
+        )
+        kr = {k["id"]: k for k in data["objectives"][0]["key_results"]}["youtube-views"]
+        assert kr["confidence"] == 0.2
+        assert kr["note"] == "launch slipped"
+        assert kr["status"] == "at_risk"  # on pace by value, but the team's confidence is low
+
+    def test_checkin_needs_a_value_or_a_confidence(self, example, run):
+        result = run("checkin", "signups", "-f", str(example))
+        assert result.exit_code == 2
+        assert "needs a value, a confidence, or both" in result.stderr
+
+
+def test_connectors_lists_the_builtins(run):
+    data = json.loads(run("connectors", "--format", "json").stdout)
+    names = {c["name"]: c for c in data["connectors"]}
+    assert {"static", "http", "sql", "csv"} <= set(names)
+    assert names["sql"]["distribution"] == "okrkit"
+    assert "query" in {s["name"] for s in names["sql"]["settings"]}
+    text = run("connectors").stdout
+    assert "sql  (okrkit " in text
+
+
 class TestShowAndSchema:
     def test_show_tree(self, run):
         result = run("show", EXAMPLE)
@@ -240,14 +387,15 @@ class TestShowAndSchema:
         out = result.stdout
         assert "Acme widget launch - 2026-Q3 (2026-07-01..2026-09-30)" in out
         assert "-> at least 100,000  [youtube]" in out
-        assert "-> +40% on the baseline (1,200 -> 1,680)" in out
+        assert "-> +40% on the baseline  [csv]" in out
         assert "tasks done 1/14" in out
         assert "[x] Marketing team develops a roadmap" in out
 
     def test_show_json(self, run):
         data = json.loads(run("show", EXAMPLE, "--format", "json").stdout)
         krs = data["objectives"][0]["key_results"]
-        assert [kr["goal"] for kr in krs] == [pytest.approx(1680), 100000, 5000]
+        assert [kr["goal"] for kr in krs] == [None, 100000, 5000]
+        assert [kr["connector"] for kr in krs] == ["csv", "youtube", "sql"]
         assert data["projects"][0]["tasks_total"] == 14
 
     def test_schema(self):

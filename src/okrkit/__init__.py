@@ -12,16 +12,27 @@ load only when used.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from okrkit.errors import (
+    ConnectorError,
+    CredentialsError,
     FileFormatError,
     Location,
     ModelError,
     OkrkitError,
     PlanError,
     Problem,
+    QuotaError,
+    SchemaVersionError,
     SentenceError,
+    SettingsError,
+    StoreError,
+    StoreLockedError,
+    TerminalError,
+    TransientError,
+    UnknownConnectorError,
     UnknownIdError,
 )
 from okrkit.files import dump, dumps, load, loads
@@ -54,6 +65,26 @@ from okrkit.scoring import (
     score,
 )
 
+if TYPE_CHECKING:
+    from okrkit.live import status
+    from okrkit.runner import Outcome, RefreshResult, Retry, refresh
+    from okrkit.store import Baseline, Record, RunRecord, Store, open_store
+
+#: Imported on first use: the refresh runner and the store pull in threads, hashing and sqlite3,
+#: which a script that only lints or scores does not need.
+_LAZY = {
+    "Baseline": "okrkit.store",
+    "Outcome": "okrkit.runner",
+    "Record": "okrkit.store",
+    "RefreshResult": "okrkit.runner",
+    "Retry": "okrkit.runner",
+    "RunRecord": "okrkit.store",
+    "Store": "okrkit.store",
+    "open_store": "okrkit.store",
+    "refresh": "okrkit.runner",
+    "status": "okrkit.live",
+}
+
 
 def __getattr__(name: str) -> Any:
     # The version is read from the installed metadata on first use: importlib.metadata costs
@@ -65,12 +96,19 @@ def __getattr__(name: str) -> Any:
             return version("okrkit")
         except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
             return "0+unknown"
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'okrkit' has no attribute {name!r}")
 
 
 __all__ = [
     "RULES",
+    "Baseline",
     "CheckIn",
+    "ConnectorError",
+    "CredentialsError",
     "Cycle",
     "Direction",
     "FileFormatError",
@@ -86,21 +124,35 @@ __all__ = [
     "Objective",
     "ObjectiveScore",
     "OkrkitError",
+    "Outcome",
     "Pace",
     "Plan",
     "PlanError",
     "Problem",
     "Project",
     "ProjectProgress",
+    "QuotaError",
+    "Record",
+    "RefreshResult",
+    "Retry",
     "Rule",
+    "RunRecord",
+    "SchemaVersionError",
     "Scorecard",
     "SentenceError",
+    "SettingsError",
     "Severity",
     "SourceMap",
     "Status",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
     "Target",
     "Task",
     "TaskStatus",
+    "TerminalError",
+    "TransientError",
+    "UnknownConnectorError",
     "UnknownIdError",
     "__version__",
     "dump",
@@ -109,6 +161,9 @@ __all__ = [
     "lint",
     "load",
     "loads",
+    "open_store",
     "parse",
+    "refresh",
     "score",
+    "status",
 ]

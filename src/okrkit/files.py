@@ -47,6 +47,7 @@ Format = Literal["yaml", "json"]
 #: any other field, and `okrkit schema` and the file-format docs are built from this table.
 FIELDS: Mapping[str, Mapping[str, str]] = {
     "plan": {
+        "id": "A stable id for this plan in a shared store (default: the file's name).",
         "title": "A name for this set of OKRs (team, product or company).",
         "cycle": "The time box: 2026-Q3, 2026-H1, 2026, 2026-07 or {start, end}.",
         "objectives": "The objectives, each with its key results.",
@@ -570,6 +571,7 @@ class _Reader:
             cycle=cycle,
             title=self.text(fields, "title", ""),
             disabled_rules=disabled,
+            id=self.text(fields, "id", ""),
             source_map=SourceMap(self.path, dict(self.positions)),
         )
 
@@ -692,7 +694,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 def to_data(plan: Plan) -> dict[str, Any]:
     """The plan as plain data in the file format (what `dump` writes)."""
-    data: dict[str, Any] = _drop_none({"title": plan.title})
+    data: dict[str, Any] = _drop_none({"id": plan.id, "title": plan.title})
     if plan.cycle is not None:
         data["cycle"] = _cycle_data(plan.cycle)
     objectives = []

@@ -605,6 +605,7 @@ class Plan:
     )
     title: str | None = attrs.field(default=None, validator=_check_optional_text)
     disabled_rules: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
+    id: str | None = attrs.field(default=None, validator=_check_optional_id)
     source_map: SourceMap | None = attrs.field(default=None, eq=False, repr=False)
 
     _index: _PlanIndex = attrs.field(init=False, eq=False, repr=False)
@@ -646,6 +647,30 @@ class Plan:
     def tasks_for(self, key_result_id: str) -> tuple[Task, ...]:
         """Every task, in any project, meant to move the key result."""
         return self._index.tasks.get(key_result_id, ())
+
+    def with_baselines(self, baselines: Mapping[str, float]) -> Plan:
+        """This plan with each relative target that has no baseline given one from `baselines`
+        (key result id to value), as a refresh measures and stores them."""
+        changed = False
+        objectives = []
+        for objective in self.objectives:
+            key_results = []
+            for key_result in objective.key_results:
+                target = key_result.target
+                if (
+                    target is not None
+                    and target.relative
+                    and target.baseline is None
+                    and key_result.id in baselines
+                ):
+                    target = attrs.evolve(target, baseline=baselines[key_result.id])
+                    key_result = attrs.evolve(key_result, target=target)  # noqa: PLW2901
+                    changed = True
+                key_results.append(key_result)
+            objectives.append(attrs.evolve(objective, key_results=key_results))
+        if not changed:
+            return self
+        return attrs.evolve(self, objectives=objectives, source_map=self.source_map)
 
     def cycle_of(self, objective: Objective) -> Cycle | None:
         return objective.cycle or self.cycle

@@ -41,6 +41,7 @@ _CYCLE = {
 
 _TYPES: dict[str, dict[str, Any]] = {
     "plan": {
+        "id": _ID,
         "title": _TEXT,
         "cycle": _CYCLE,
         "objectives": {"type": "array", "items": {"$ref": "#/$defs/objective"}},

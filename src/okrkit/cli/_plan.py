@@ -1,91 +1,35 @@
-"""The `okrkit` command: a thin shell over the public Python API.
-
-Exit codes, for every command: 0 success; 1 the command worked and found what it reports as a
-failure (lint errors, a sentence with no measurable target); 2 the input could not be used (a
-file that cannot be read, a bad option).
-"""
+"""The commands that read an OKR file: lint, parse, schema, show."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 import okrkit
+from okrkit.cli import (
+    _SEVERITY_COLOURS,
+    EXIT_FAILED,
+    EXIT_UNUSABLE,
+    _colour,
+    _echo,
+    _format_option,
+    _number,
+    _plan_heading,
+    _print_json,
+    _unusable_input,
+    main,
+)
 from okrkit.errors import OkrkitError
 from okrkit.model import Direction, KeyResult, Plan, Target
 from okrkit.parsing import parse
 from okrkit.rules import Finding, Severity, lint, rule
-from okrkit.scoring import Grade, Scorecard, Status, score
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_UNUSABLE = 2
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")
-
-_GRADE_COLOURS = {Grade.RED: "red", Grade.YELLOW: "yellow", Grade.GREEN: "green"}
-_STATUS_COLOURS = {
-    Status.ACHIEVED: "green",
-    Status.ON_TRACK: "green",
-    Status.AT_RISK: "yellow",
-    Status.OFF_TRACK: "red",
-    Status.NO_DATA: "bright_black",
-}
-_SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def _format_option(*choices: str) -> Callable[[_F], _F]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help="How to print the result.",
-    )
-
-
-def _colour() -> bool | None:
-    return False if os.environ.get("NO_COLOR") else None
-
-
-def _echo(text: str = "", **style: Any) -> None:
-    click.echo(click.style(text, **style) if style else text, color=_colour())
-
-
-@contextmanager
-def _unusable_input() -> Iterator[None]:
-    """Turn okrkit's own errors into a one-line message and exit code 2, never a traceback."""
-    try:
-        yield
-    except OkrkitError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(okrkit.__version__, "--version", prog_name="okrkit")
-def main() -> None:
-    """okrkit: Objectives and Key Results, checked and scored.
-
-    Exit codes: 0 success; 1 findings or failures the command reports; 2 input that could not be
-    used (unreadable file, bad option).
-    """
-
 
 # -- lint -------------------------------------------------------------------------------------
 
@@ -196,15 +140,6 @@ def lint_command(
 # -- parse ------------------------------------------------------------------------------------
 
 
-def _number(value: float | None, unit: str | None = None) -> str:
-    if value is None:
-        return "?"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
-    if unit == "%":
-        return f"{text}%"
-    return f"{text} {unit}" if unit else text
-
-
 def _describe_target(target: Target | None, unit: str | None) -> str:
     if target is None:
         return "no measurable target"
@@ -267,12 +202,6 @@ def schema_command() -> None:
 
 
 # -- show -------------------------------------------------------------------------------------
-
-
-def _plan_heading(plan: Plan) -> str:
-    cycle = plan.cycle
-    when = f"{cycle} ({cycle.start}..{cycle.end})" if cycle else "no cycle"
-    return f"{plan.title or 'OKRs'} - {when}"
 
 
 def _key_result_data(key_result: KeyResult) -> dict[str, Any]:
@@ -382,84 +311,3 @@ def show_command(file: str, output_format: str) -> None:
             mark = {"done": "[x]", "doing": "[~]", "dropped": "[-]"}.get(task.status.value, "[ ]")
             moves = f"  -> {', '.join(task.key_results)}" if task.key_results else ""
             _echo(f"{branch}{mark} {task.title}{moves}")
-
-
-# -- status -----------------------------------------------------------------------------------
-
-
-def _moment(value: str | None) -> dt.datetime:
-    """`--at`: a date means the end of that day (UTC); no value means now."""
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC) - (
-                dt.timedelta(microseconds=1)
-            )
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD) or a date and time (ISO 8601)",
-            param_hint="--at",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _bar(progress: float | None, width: int = 20) -> str:
-    if progress is None:
-        return "·" * width
-    filled = round(progress * width)
-    return "█" * filled + "░" * (width - filled)
-
-
-def _show_status(plan: Plan, card: Scorecard) -> None:
-    _echo(_plan_heading(plan), bold=True)
-    _echo(f"as of {card.at:%Y-%m-%d %H:%M} UTC", fg="bright_black")
-    width = max((len(kr.id) for kr in plan.key_results()), default=0)
-    for objective in card.objectives:
-        score_text = "  -" if objective.score is None else f"{objective.score:.2f}"
-        grade = objective.grade.value if objective.grade else "-"
-        _echo()
-        _echo(f"{objective.id}: {objective.title}", bold=True)
-        line = f"   score {score_text}  {grade}  {objective.status.value.replace('_', ' ')}"
-        if objective.expected is not None:
-            line += f"  (expected by now {objective.expected:.2f})"
-        _echo(line, fg=_GRADE_COLOURS.get(objective.grade) if objective.grade else "bright_black")
-        for kr in objective.key_results:
-            progress = "  -" if kr.progress is None else f"{kr.progress:.2f}"
-            status = kr.status.value.replace("_", " ")
-            value = _number(kr.value) if kr.value is not None else "no data"
-            goal = _number(kr.goal) if kr.goal is not None else "?"
-            tasks = f"  tasks {kr.tasks_done}/{kr.tasks_total}" if kr.tasks_total else ""
-            _echo(
-                f"   {kr.id:<{width}}  {_bar(kr.progress)} {progress}  {status:<9}  "
-                f"{value} / {goal}{tasks}",
-                fg=_STATUS_COLOURS[kr.status],
-            )
-            if kr.reason:
-                _echo(f"   {'':<{width}}  {kr.reason}", fg="bright_black")
-    if card.projects:
-        _echo()
-        _echo("projects (tasks done: activity, not results)", bold=True)
-        for project in card.projects:
-            _echo(f"   {project.id}: {project.tasks_done}/{project.tasks_total} tasks done")
-
-
-@main.command("status")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--at", "at_text", metavar="DATE", help="Score as of this date (default: now).")
-@_format_option("text", "json")
-def status_command(file: str, at_text: str | None, output_format: str) -> None:
-    """Score a plan: progress, grade and pace of every key result and objective.
-
-    Values come from the file's `current` fields for now.
-    """
-    at = _moment(at_text)
-    with _unusable_input():
-        plan = okrkit.load(file)
-    card = score(plan, at)
-    if output_format == "json":
-        _print_json(card.to_dict())
-    else:
-        _show_status(plan, card)

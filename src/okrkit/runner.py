@@ -1,0 +1,718 @@
+"""The refresh runner: fetch every key result's value from its connector and store it.
+
+`refresh(plan, store)` plans a query per key result from its `source`, resolves `${VAR}`
+secrets, validates settings before any call, hands each connector all of its queries at once
+(or spreads a function connector's over threads), retries what is transient (honouring
+``Retry-After``), and writes the whole run, with provenance, in one transaction. One key result's
+failure never loses another's value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from okrkit.connectors._base import Connector, Context, Query, Reading, Window, check_results
+from okrkit.connectors._registry import Registry
+from okrkit.connectors._settings import SourceOptions, structure_settings
+from okrkit.errors import (
+    ConnectorError,
+    SettingsError,
+    TerminalError,
+    TransientError,
+    UnknownConnectorError,
+)
+from okrkit.secrets import MissingSecretError, Redactor, resolve
+
+if TYPE_CHECKING:
+    from okrkit.model import KeyResult, Plan
+    from okrkit.store import Baseline, Record, RunRecord, Store
+
+__all__ = ["Outcome", "RefreshResult", "Retry", "plan_key", "refresh"]
+
+logger = logging.getLogger("okrkit.refresh")
+
+Status = Literal["measured", "failed", "skipped", "invalid", "planned"]
+_RAW_LIMIT = 2000
+
+
+@attrs.frozen
+class Retry:
+    """How transient failures are retried: `attempts` in all, exponential `backoff` (seconds,
+    doubled each time, with jitter), and at most `max_wait` seconds for one wait, even when
+    the source's ``Retry-After`` asks for more (then the key result fails, saying so)."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    max_wait: float = 60.0
+
+    def delay(self, attempt: int, error: TransientError) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if attempt >= self.attempts:
+            return None
+        if error.retry_after is not None:
+            return error.retry_after if error.retry_after <= self.max_wait else None
+        wait = self.backoff * (2.0 ** (attempt - 1))
+        return min(self.max_wait, wait * (0.5 + random.random()))  # noqa: S311  # jitter
+
+
+@attrs.frozen
+class Outcome:
+    """What happened to one key result in a run."""
+
+    key_result: str
+    status: Status
+    value: float | None = None
+    error: str | None = None
+    connector: str | None = None
+    attempts: int = 0
+    observed_at: dt.datetime | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key_result": self.key_result,
+            "value": self.value,
+            "status": self.status,
+            "error": self.error,
+            "connector": self.connector,
+            "attempts": self.attempts,
+            "observed_at": self.observed_at.isoformat() if self.observed_at else None,
+            "note": self.note,
+        }
+
+
+@attrs.frozen
+class RefreshResult:
+    """A run: every key result's outcome, the baselines measured, and the quota spent."""
+
+    run_id: str
+    plan: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    outcomes: tuple[Outcome, ...]
+    dry_run: bool = False
+    costs: Mapping[str, float] = attrs.field(factory=dict)
+    baselines: tuple[Baseline, ...] = ()
+
+    def count(self, status: Status) -> int:
+        return sum(outcome.status == status for outcome in self.outcomes)
+
+    @property
+    def measured(self) -> int:
+        return self.count("measured")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def invalid(self) -> int:
+        return self.count("invalid")
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """2 when settings are invalid, 1 when something failed (or, with `strict`, was
+        skipped), 0 otherwise."""
+        if self.invalid:
+            return 2
+        if self.failed or (strict and self.skipped):
+            return 1
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "plan": self.plan,
+            "dry_run": self.dry_run,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "measured": self.measured,
+            "failed": self.failed + self.invalid,
+            "skipped": self.skipped,
+            "costs": dict(self.costs),
+            "results": [outcome.to_dict() for outcome in self.outcomes],
+        }
+
+
+def plan_key(plan: Plan, path: str | os.PathLike[str] | None = None) -> str:
+    """The plan's key in a store: its `id`, or the OKR file's name without the extension."""
+    if plan.id:
+        return plan.id
+    if path is not None:
+        return Path(path).stem
+    raise ValueError("a plan with no id needs the path of its file to name it in the store")
+
+
+# -- Planning ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Part:
+    """One connector query, for a key result's value (or a part of a sum), baseline or start."""
+
+    key_result: str
+    connector: type[Connector]
+    query: Query
+    fingerprint: str
+
+
+@attrs.define
+class _Job:
+    key_result: KeyResult
+    connector_label: str
+    parts: list[_Part] = attrs.field(factory=list)
+    baseline_parts: list[_Part] = attrs.field(factory=list)
+    start_parts: list[_Part] = attrs.field(factory=list)
+    aggregate: str = "latest"
+    start: float | None = None
+    first_reading_is_start: bool = False
+
+
+def _fingerprint(source: Mapping[str, Any]) -> str:
+    """A hash of the settings as written (with `${VAR}` references, never their values)."""
+    text = json.dumps(source, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Skip(Exception):  # noqa: N818  # control flow, never escapes
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+@attrs.define
+class _Planner:
+    plan: Plan
+    key: str
+    store: Store | None
+    registry: Registry
+    environ: Mapping[str, str]
+    redactor: Redactor
+    at: dt.datetime
+
+    def window(self, key_result: KeyResult, length: dt.timedelta | None) -> Window:
+        cycle = self.plan.cycle_of(self.plan.objective_of(key_result.id))
+        until = min(self.at, cycle.ends_at) if cycle else self.at
+        return Window(until - length if length else None, until)
+
+    def part(
+        self,
+        key_result: KeyResult,
+        source: Mapping[str, Any],
+        inherited_window: dt.timedelta | None,
+    ) -> tuple[SourceOptions, type[Connector], Any, str]:
+        options = SourceOptions.read(source, key_result.id)
+        window = options.window or inherited_window
+        try:
+            connector = self.registry.get(options.connector)
+        except UnknownConnectorError as error:
+            raise _Skip(
+                Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
+            ) from None
+        except ConnectorError as error:
+            raise _Skip(
+                Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
+            ) from None
+        if window is not None and not connector.windowed:
+            raise SettingsError(
+                f"connector {options.connector!r} cannot count over a window; remove 'window' "
+                "or use a connector that can",
+                key_result=key_result.id,
+                setting="window",
+            )
+        try:
+            resolved = resolve(options.settings, self.environ, self.redactor)
+        except MissingSecretError as error:
+            raise _Skip(
+                Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
+            ) from None
+        settings = structure_settings(connector, resolved, key_result.id)
+        return options, connector, settings, _fingerprint(_plain(source))
+
+    def job(self, key_result: KeyResult) -> _Job:
+        assert key_result.source is not None  # noqa: S101  # only sourced key results come here
+        source = _plain(key_result.source)
+        top = SourceOptions.read(source, key_result.id)
+        pieces = list(top.sources) if top.connector == "sum" else [source]
+        label = (
+            "sum(" + "+".join(str(p.get("connector")) for p in pieces) + ")"
+            if top.connector == "sum"
+            else top.connector
+        )
+        job = _Job(key_result, label, aggregate=top.aggregate)
+        cycle = self.plan.cycle_of(self.plan.objective_of(key_result.id))
+        for piece in pieces:
+            options, connector, settings, fingerprint = self.part(key_result, piece, top.window)
+            length = options.window or top.window
+            window = self.window(key_result, length)
+            query = Query(key_result.id, settings, window, self.at, self.key)
+            job.parts.append(_Part(key_result.id, connector, query, fingerprint))
+            if self.needs_baseline(key_result) and cycle is not None:
+                start = cycle.starts_at
+                before = Window(start - length if length else None, start)
+                job.baseline_parts.append(
+                    _Part(
+                        key_result.id,
+                        connector,
+                        attrs.evolve(query, window=before, purpose="baseline"),
+                        fingerprint,
+                    )
+                )
+        if top.aggregate == "change":
+            self.plan_start(job, cycle)
+        return job
+
+    def needs_baseline(self, key_result: KeyResult) -> bool:
+        target = key_result.target
+        if target is None or not target.relative or target.baseline is not None:
+            return False
+        return self.store is None or self.store.baseline(self.key, key_result.id) is None
+
+    def plan_start(self, job: _Job, cycle: Any) -> None:
+        key_result = job.key_result
+        if key_result.target is not None and key_result.target.relative:
+            raise SettingsError(
+                "aggregate 'change' measures a gain from zero; a relative target ('up by 40%') "
+                "needs the level itself: use aggregate latest",
+                key_result=key_result.id,
+                setting="aggregate",
+            )
+        stored = self.store.baseline(self.key, key_result.id) if self.store else None
+        if stored is not None:
+            job.start = stored.value
+            return
+        if cycle is None:
+            raise SettingsError(
+                "aggregate 'change' needs a cycle to know when counting starts",
+                key_result=key_result.id,
+                setting="aggregate",
+            )
+        if all(part.connector.windowed for part in job.parts):
+            for part in job.parts:
+                at_start = Window(None, cycle.starts_at)
+                job.start_parts.append(
+                    attrs.evolve(
+                        part, query=attrs.evolve(part.query, window=at_start, purpose="start")
+                    )
+                )
+        else:
+            job.first_reading_is_start = True
+
+
+# -- Running ----------------------------------------------------------------------------------
+
+
+def _call(
+    instance: Connector,
+    parts: Sequence[_Part],
+    context: Context,
+    retry: Retry,
+    sleep: Callable[[float], None],
+) -> list[tuple[Reading | ConnectorError, int]]:
+    """One connector's queries, with retries of the transient failures. Never raises.
+
+    Returns each query's answer and how many attempts it took.
+    """
+    results: list[tuple[Reading | ConnectorError, int] | None] = [None] * len(parts)
+    pending = list(range(len(parts)))
+    attempt = 0
+    while pending:
+        attempt += 1
+        batch = [parts[index].query for index in pending]
+        try:
+            answers = check_results(type(instance), batch, instance.fetch(batch, context))
+        except ConnectorError as error:
+            answers = [error] * len(batch)
+        except Exception as error:  # noqa: BLE001  # a plugin's bug fails its key results only
+            crash = TerminalError(
+                f"connector {type(instance).name!r} crashed: {type(error).__name__}: {error}"
+            )
+            answers = [crash] * len(batch)
+        again: list[int] = []
+        waits: list[float] = []
+        for index, answer in zip(pending, answers, strict=True):
+            results[index] = (answer, attempt)
+            if not isinstance(answer, TransientError):
+                continue
+            wait = retry.delay(attempt, answer)
+            if wait is not None:
+                again.append(index)
+                waits.append(wait)
+            elif answer.retry_after is not None and answer.retry_after > retry.max_wait:
+                gave_up = TransientError(
+                    f"{answer.message} (the source asked to wait {answer.retry_after:g}s, "
+                    f"more than the {retry.max_wait:g}s okrkit waits; try again later)",
+                    retry_after=answer.retry_after,
+                )
+                results[index] = (gave_up, attempt)
+        if again:
+            sleep(max(waits))
+        pending = again
+    return [result for result in results if result is not None]
+
+
+def _message(error: ConnectorError, redactor: Redactor) -> str:
+    kind = "transient" if isinstance(error, TransientError) else "terminal"
+    return redactor.redact(f"{error.message} [{kind}]")
+
+
+def _raw_text(raw: Any, redactor: Redactor) -> str | None:
+    if raw is None:
+        return None
+    try:
+        text = json.dumps(raw, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    text = redactor.redact(text)
+    return text if len(text) <= _RAW_LIMIT else text[: _RAW_LIMIT - 3] + "..."
+
+
+@attrs.define
+class _Run:
+    """One run's fetching and recording, after planning."""
+
+    name: str
+    run_id: str
+    context: Context
+    retry: Retry
+    sleep: Callable[[float], None]
+    concurrency: int
+    progress: Callable[[int, int], None] | None
+    answers: dict[int, tuple[Reading | ConnectorError, int]] = attrs.field(factory=dict)
+
+    def fetch(self, jobs: Sequence[_Job]) -> None:
+        """Every part of every job, grouped per connector, run on a bounded pool of threads."""
+        by_connector: dict[type[Connector], list[_Part]] = defaultdict(list)
+        for job in jobs:
+            for part in (*job.parts, *job.baseline_parts, *job.start_parts):
+                by_connector[part.connector].append(part)
+        instances: list[Connector] = []
+        tasks: list[tuple[Connector, list[_Part]]] = []
+        for connector_type, parts in by_connector.items():
+            try:
+                instance = connector_type()
+            except Exception as error:  # noqa: BLE001  # a plugin that cannot start fails alone
+                failure = TerminalError(
+                    f"connector {connector_type.name!r} could not start: "
+                    f"{type(error).__name__}: {error}"
+                )
+                self.answers.update({id(part): (failure, 0) for part in parts})
+                continue
+            instances.append(instance)
+            if connector_type.batch:
+                tasks.append((instance, parts))
+            else:
+                tasks.extend((instance, [part]) for part in parts)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+                futures = {
+                    pool.submit(_call, instance, parts, self.context, self.retry, self.sleep): parts
+                    for instance, parts in tasks
+                }
+                for done, future in enumerate(as_completed(futures), 1):
+                    parts = futures[future]
+                    for part, answer in zip(parts, future.result(), strict=True):
+                        self.answers[id(part)] = answer
+                    if self.progress is not None:
+                        self.progress(done, len(tasks))
+        finally:
+            for instance in instances:
+                try:
+                    instance.close()
+                except Exception:  # noqa: BLE001  # closing must not lose the run
+                    logger.warning("connector %r failed to close", type(instance).name)
+            self.context.close()
+
+    def combine(
+        self, job: _Job, parts: Sequence[_Part]
+    ) -> tuple[Outcome | None, list[tuple[Reading, _Part]], int]:
+        """The readings of a job's parts, or the outcome that says why there are none."""
+        found: list[tuple[Reading, _Part]] = []
+        errors: list[str] = []
+        tries = 0
+        for part in parts:
+            answer, attempts = self.answers.get(id(part), (None, 0))
+            tries = max(tries, attempts)
+            if isinstance(answer, Reading):
+                found.append((answer, part))
+            else:
+                prefix = f"{part.connector.name}: " if len(parts) > 1 else ""
+                text = _message(answer, self.context.redactor) if answer else "no answer"
+                errors.append(prefix + text)
+        if errors:
+            failed = Outcome(
+                job.key_result.id,
+                "failed",
+                error="; ".join(errors),
+                connector=job.connector_label,
+                attempts=tries,
+            )
+            return failed, [], tries
+        return None, found, tries
+
+    def record(
+        self, job: _Job, fetched: dt.datetime
+    ) -> tuple[Outcome, Record | None, list[Baseline]]:
+        """A job's outcome, its record to store, and the baselines it measured."""
+        from okrkit.store import Baseline, Record  # noqa: PLC0415
+
+        redact = self.context.redactor.redact
+        kr_id = job.key_result.id
+        failed, found, tries = self.combine(job, job.parts)
+        if failed is not None:
+            return failed, None, []
+        value = sum(reading.value for reading, _ in found)
+        observed = max(reading.observed_at or part.query.window.until for reading, part in found)
+        notes = [reading.note for reading, _ in found if reading.note]
+        baselines: list[Baseline] = []
+        raw_value = value
+        if job.aggregate == "change":
+            start = job.start
+            if start is None and job.start_parts:
+                failed, start_found, _ = self.combine(job, job.start_parts)
+                if failed is not None:
+                    return (
+                        attrs.evolve(failed, error=f"measuring the start: {failed.error}"),
+                        None,
+                        [],
+                    )
+                start = sum(reading.value for reading, _ in start_found)
+            if start is None:  # the connector reads only the present: start counting now
+                start = value
+                notes.append("first reading in the cycle taken as the start of the count")
+            if job.start is None:
+                label = job.connector_label
+                baselines.append(
+                    Baseline(self.name, kr_id, start, fetched, None, observed, label, self.run_id)
+                )
+            value -= start
+        if job.baseline_parts:
+            failed, base_found, _ = self.combine(job, job.baseline_parts)
+            if failed is None:
+                window = job.baseline_parts[0].query.window
+                base = sum(reading.value for reading, _ in base_found)
+                baselines.append(
+                    Baseline(
+                        self.name,
+                        kr_id,
+                        base,
+                        fetched,
+                        window.since,
+                        window.until,
+                        job.connector_label,
+                        self.run_id,
+                    )
+                )
+            else:
+                notes.append(f"baseline not measured yet: {failed.error}")
+        fingerprints = [part.fingerprint for _, part in found]
+        raw: dict[str, Any] = {"value": raw_value, "parts": [reading.raw for reading, _ in found]}
+        if notes:
+            raw["notes"] = notes
+        record = Record(
+            plan=self.name,
+            key_result=kr_id,
+            value=value,
+            observed_at=observed,
+            source=job.connector_label,
+            fetched_at=fetched,
+            fingerprint=fingerprints[0]
+            if len(fingerprints) == 1
+            else _fingerprint({"sum": fingerprints}),
+            raw=_raw_text(raw, self.context.redactor),
+            run_id=self.run_id,
+        )
+        outcome = Outcome(
+            kr_id,
+            "measured",
+            value=value,
+            connector=job.connector_label,
+            attempts=tries,
+            observed_at=observed,
+            note=redact("; ".join(notes)) if notes else None,
+        )
+        return outcome, record, baselines
+
+
+def _dry_run(job: _Job) -> Outcome:
+    window = job.parts[0].query.window
+    span = f"{window.since.isoformat()} .. " if window.since else "up to "
+    extra = " and its baseline" if job.baseline_parts else ""
+    return Outcome(
+        job.key_result.id,
+        "planned",
+        connector=job.connector_label,
+        note=f"would ask {job.connector_label} for {span}{window.until.isoformat()}{extra}",
+    )
+
+
+def refresh(  # noqa: PLR0915  # one flow, read top to bottom
+    plan: Plan,
+    store: Store | None,
+    *,
+    key: str | None = None,
+    at: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+    only: Iterable[str] | None = None,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    timeout: float = 10.0,
+    retry: Retry = Retry(),  # an immutable value
+    rate_limits: Mapping[str, float] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+    holder: str | None = None,
+) -> RefreshResult:
+    """Fetch every sourced key result's value and record the run in `store`.
+
+    - `key`: the plan's key in the store (default: `plan_key(plan, <its file>)`);
+    - `at`: the moment the refresh asks about (default: now); windows end there, or at the
+      cycle's end if that came first;
+    - `environ`: where `${VAR}` secrets come from (default: the process environment);
+    - `only`: key result ids to refresh (default: all with a source);
+    - `dry_run`: plan the queries and report them; fetch and write nothing;
+    - `base_dir`: where relative paths in settings start (default: the OKR file's folder).
+
+    With a `store` of None nothing is recorded (and baselines are measured every time).
+    Raises `StoreLockedError` when another refresh of the same plan holds the store.
+    """
+    started = dt.datetime.now(dt.UTC)
+    moment = at or started
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    source_file = plan.source_map.path if plan.source_map else None
+    name = key or plan_key(plan, source_file)
+    folder = (
+        Path(base_dir)
+        if base_dir is not None
+        else (Path(source_file).parent if source_file else None)
+    )
+    redactor = Redactor()
+    environment = os.environ if environ is None else environ
+    planner = _Planner(plan, name, store, registry or Registry(), environment, redactor, moment)
+    wanted = set(only) if only is not None else None
+    for unknown in sorted((wanted or set()) - {kr.id for kr in plan.key_results()}):
+        plan.key_result(unknown)  # raises UnknownIdError, listing the ids there are
+    outcomes: dict[str, Outcome] = {}
+    jobs: list[_Job] = []
+    for key_result in plan.key_results():
+        if key_result.source is None or (wanted is not None and key_result.id not in wanted):
+            continue
+        try:
+            jobs.append(planner.job(key_result))
+        except _Skip as skip:
+            outcomes[key_result.id] = skip.outcome
+        except SettingsError as error:
+            outcomes[key_result.id] = Outcome(
+                key_result.id,
+                "invalid",
+                error=redactor.redact(str(error.message)),
+                connector=key_result.source.get("connector"),
+            )
+    run_id = uuid.uuid4().hex
+
+    def ordered() -> tuple[Outcome, ...]:
+        return tuple(outcomes[kr.id] for kr in plan.key_results() if kr.id in outcomes)
+
+    if dry_run:
+        outcomes.update({job.key_result.id: _dry_run(job) for job in jobs})
+        return RefreshResult(
+            run_id, name, started, dt.datetime.now(dt.UTC), ordered(), dry_run=True
+        )
+
+    context = Context(redactor=redactor, timeout=timeout, base_dir=folder)
+    context.http_factory = lambda: _http_client(timeout, rate_limits, redactor)
+    runner = _Run(name, run_id, context, retry, sleep, concurrency, progress)
+    import socket  # noqa: PLC0415  # only to name the lock's holder
+
+    who = holder or f"{socket.gethostname()} pid {os.getpid()} run {run_id[:8]}"
+
+    def run() -> RefreshResult:
+        runner.fetch(jobs)
+        fetched = dt.datetime.now(dt.UTC)
+        records: list[Record] = []
+        baselines: list[Baseline] = []
+        for job in jobs:
+            outcome, record, measured = runner.record(job, fetched)
+            outcomes[job.key_result.id] = outcome
+            if record is not None:
+                records.append(record)
+            baselines.extend(measured)
+        result = RefreshResult(
+            run_id,
+            name,
+            started,
+            dt.datetime.now(dt.UTC),
+            ordered(),
+            costs=context.costs,
+            baselines=tuple(baselines),
+        )
+        if store is not None:
+            store.record_run(_run_record(result), records, baselines)
+        return result
+
+    if store is None:
+        result = run()
+    else:
+        with store.lock(name, holder=who):
+            result = run()
+    for outcome in result.outcomes:
+        if outcome.status in ("failed", "invalid"):
+            logger.warning("%s: %s", outcome.key_result, outcome.error)
+    return result
+
+
+def _http_client(
+    timeout: float, rate_limits: Mapping[str, float] | None, redactor: Redactor
+) -> Any:
+    from okrkit.connectors._http import HttpClient  # noqa: PLC0415
+
+    return HttpClient(timeout=timeout, rate_limits=rate_limits, redactor=redactor)
+
+
+def _run_record(result: RefreshResult) -> RunRecord:
+    from okrkit.store import RunRecord  # noqa: PLC0415
+
+    if result.failed + result.invalid == 0 and result.skipped == 0:
+        status = "ok"
+    elif result.measured == 0:
+        status = "failed"
+    else:
+        status = "partial"
+    return RunRecord(
+        id=result.run_id,
+        plan=result.plan,
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        status=status,
+        measured=result.measured,
+        failed=result.failed + result.invalid,
+        skipped=result.skipped,
+        results=[outcome.to_dict() for outcome in result.outcomes],
+    )

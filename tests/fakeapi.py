@@ -1,0 +1,133 @@
+"""A real HTTP server on 127.0.0.1 for tests of a connector's whole path.
+
+Each route answers from a script of responses, one per request (the last one repeats), and every
+request is recorded. A response can be delayed (to trip timeouts), cut short mid-body, or be any
+status, headers and body.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+
+
+@attrs.frozen
+class Answer:
+    status: int = 200
+    body: Any = None  # dict/list/number: JSON; str or bytes: as is
+    headers: dict[str, str] = attrs.field(factory=dict)
+    delay: float = 0.0
+    cut: bool = False  # promise a longer body than is sent, then close
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+@attrs.frozen
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Answer]] = {}
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:
+                api.handle(self)
+
+            def do_POST(self) -> None:
+                api.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def route(self, path: str, *answers: Answer | Any) -> str:
+        """Script a path's answers; plain values are JSON bodies with status 200."""
+        self.routes[path] = [a if isinstance(a, Answer) else Answer(body=a) for a in answers]
+        return self.url + path
+
+    def requests_to(self, path: str) -> list[Seen]:
+        return [seen for seen in self.seen if seen.path == path]
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        with self.lock:
+            self.seen.append(
+                Seen(
+                    handler.command,
+                    parts.path,
+                    parse_qs(parts.query),
+                    dict(handler.headers),
+                    body,
+                    time.monotonic(),
+                )
+            )
+            script = self.routes.get(parts.path)
+            answer = (
+                (script.pop(0) if len(script) > 1 else script[0])
+                if script
+                else Answer(404, {"error": "no route"})
+            )
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if answer.delay:
+                time.sleep(answer.delay)
+            payload = answer.payload()
+            handler.send_response(answer.status)
+            for name, value in answer.headers.items():
+                handler.send_header(name, value)
+            if "Content-Type" not in answer.headers:
+                handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload) * (2 if answer.cut else 1)))
+            handler.end_headers()
+            if answer.cut:
+                handler.wfile.write(payload[: max(1, len(payload) // 2)])
+                handler.wfile.flush()
+                handler.close_connection = True
+                return
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
