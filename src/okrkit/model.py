@@ -370,8 +370,8 @@ def _freeze(value: Any) -> Any:
 def thaw(value: Any) -> Any:
     """Plain, mutable copies of frozen settings: dicts and lists again."""
     if isinstance(value, Mapping):
-        return {key: thaw(item) for key, item in value.items()}
-    if isinstance(value, tuple):
+        return {str(key): thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
         return [thaw(item) for item in value]
     return value
 

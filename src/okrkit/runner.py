@@ -18,7 +18,6 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,9 +34,12 @@ from okrkit.errors import (
     TransientError,
     UnknownConnectorError,
 )
+from okrkit.model import thaw
 from okrkit.secrets import MissingSecretError, Redactor, resolve
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
     from okrkit.model import KeyResult, Plan
     from okrkit.store import Baseline, Record, RunRecord, Store
 
@@ -191,14 +193,6 @@ def _fingerprint(source: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
-
-
 class _Skip(Exception):  # noqa: N818  # control flow, never escapes
     def __init__(self, outcome: Outcome) -> None:
         self.outcome = outcome
@@ -251,11 +245,11 @@ class _Planner:
                 Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
             ) from None
         settings = structure_settings(connector, resolved, key_result.id)
-        return options, connector, settings, _fingerprint(_plain(source))
+        return options, connector, settings, _fingerprint(thaw(source))
 
     def job(self, key_result: KeyResult) -> _Job:
         assert key_result.source is not None  # noqa: S101  # only sourced key results come here
-        source = _plain(key_result.source)
+        source = thaw(key_result.source)
         top = SourceOptions.read(source, key_result.id)
         pieces = list(top.sources) if top.connector == "sum" else [source]
         label = (

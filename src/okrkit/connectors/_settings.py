@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from okrkit.errors import SettingsError
+from okrkit.model import thaw
 
 if TYPE_CHECKING:
     from okrkit.connectors._base import Connector
@@ -106,14 +107,6 @@ class SourceOptions:
         return cls(connector.strip(), window, aggregate, sources, settings)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
-
-
 _CONVERTER: Any = None
 
 
@@ -156,7 +149,7 @@ def structure_settings(
     connector_type: type[Connector], settings: Mapping[str, Any], key_result: str
 ) -> Any:
     """The connector's `Settings` instance built from the source, or a `SettingsError`."""
-    plain = _plain(settings)
+    plain = thaw(settings)
     settings_class = connector_type.Settings
     if settings_class is None:
         return MappingProxyType(plain)
