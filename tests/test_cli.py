@@ -277,6 +277,12 @@ class TestRefresh:
         assert "2 measured, 0 failed, 1 skipped" in out
         assert run("refresh", str(example), "--strict").exit_code == 1
 
+    def test_rate_limit_option(self, example, run):
+        result = run("refresh", str(example), "--rate-limit", "nonsense")
+        assert result.exit_code == 2
+        assert "is not HOST=N" in result.stderr
+        assert run("refresh", str(example), "--rate-limit", "api.example.com=5").exit_code == 0
+
     def test_dry_run_writes_nothing(self, example, run):
         result = run("refresh", str(example), "--dry-run", "--format", "json")
         assert result.exit_code == 0

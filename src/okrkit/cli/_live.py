@@ -191,6 +191,13 @@ _OUTCOME_COLOURS = {
     type=click.IntRange(0, 10),
     help="Retries of a transient failure.",
 )
+@click.option(
+    "--rate-limit",
+    "rate_limits",
+    multiple=True,
+    metavar="HOST=N",
+    help="At most N requests a second to HOST; repeatable.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_format_option("text", "json")
 def refresh_command(
@@ -204,6 +211,7 @@ def refresh_command(
     concurrency: int,
     timeout: float,
     retries: int,
+    rate_limits: Sequence[str],
     quiet: bool,
     output_format: str,
 ) -> None:
@@ -216,6 +224,7 @@ def refresh_command(
     from okrkit.runner import Retry, refresh  # noqa: PLC0415
 
     at = _moment(at_text) if at_text else None
+    limits = _rate_limits(rate_limits)
     plan = _load(file)
     show_progress = not quiet and output_format == "text" and sys.stderr.isatty() and not dry_run
     bar: Any = None
@@ -240,6 +249,7 @@ def refresh_command(
                 concurrency=concurrency,
                 timeout=timeout,
                 retry=Retry(attempts=retries + 1),
+                rate_limits=limits,
                 progress=progress,
             )
         finally:
@@ -266,6 +276,23 @@ def refresh_command(
         )
         _echo(summary + (f"; spent {costs}" if costs else ""))
     sys.exit(result.exit_code(strict=strict))
+
+
+def _rate_limits(values: Sequence[str]) -> dict[str, float]:
+    limits: dict[str, float] = {}
+    for value in values:
+        host, _, rate = value.partition("=")
+        try:
+            limits[host.strip().lower()] = float(rate)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not HOST=N, as in api.example.com=5", param_hint="--rate-limit"
+            ) from None
+        if not host.strip() or limits[host.strip().lower()] <= 0:
+            raise click.BadParameter(
+                f"{value!r}: name a host and a rate above 0", param_hint="--rate-limit"
+            )
+    return limits
 
 
 # -- connectors -------------------------------------------------------------------------------
