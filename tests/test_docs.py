@@ -109,3 +109,14 @@ def test_the_main_command_of_the_readme_works_on_the_installed_command(tmp_path)
     assert "launch-buzz" in result.stdout
     assert "score 0.71" in result.stdout
     assert (tmp_path / "examples" / "product-launch" / "okrs.okrkit.db").exists()
+
+
+def test_every_installed_connector_has_a_docs_section():
+    from okrkit.connectors import Registry
+
+    pages = [DOCS / "reference" / "connectors.md", *(DOCS / "connectors").glob("*.md")]
+    text = "\n".join(page.read_text() for page in pages if page.exists())
+    for name in Registry().names():
+        assert re.search(rf"^## {re.escape(name)}$", text, re.MULTILINE), (
+            f"connector {name!r} has no '## {name}' section in the docs"
+        )

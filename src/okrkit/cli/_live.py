@@ -238,11 +238,12 @@ def refresh_command(
             bar.__enter__()
         bar.update(done - bar.pos)
 
-    with _opened(file, store_url) as store, _unusable_input():
+    # a dry run reads baselines from an existing store, but never creates or writes one
+    with _opened(file, store_url, create=not dry_run) as store, _unusable_input():
         try:
             result = refresh(
                 plan,
-                None if dry_run else store,
+                store,
                 at=at,
                 only=only or None,
                 dry_run=dry_run,
@@ -259,7 +260,7 @@ def refresh_command(
         _print_json(result.to_dict())
     else:
         width = max((len(o.key_result) for o in result.outcomes), default=0)
-        where = "" if dry_run else f" into {store.url}"
+        where = "" if dry_run or store is None else f" into {store.url}"
         _echo(f"refresh of {result.plan} (run {result.run_id[:8]}){where}", bold=True)
         for outcome in result.outcomes:
             value = _number(outcome.value) if outcome.value is not None else ""
