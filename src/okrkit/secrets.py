@@ -31,8 +31,15 @@ _QUERY_SECRET = re.compile(
     rf"(?P<name>[?&;](?:{_SECRET_PARAMETERS})=)(?P<value>[^&#\s'\"]+)", re.IGNORECASE
 )
 _USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@/\s]+)@")
+# a credential after an auth scheme: 8 or more token characters (prose such as "Basic
+# information" is masked too: better a word too many than a credential)
 _AUTH_HEADER = re.compile(
-    r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})"
+    r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})", re.IGNORECASE
+)
+# a whole Authorization header's value, however it is written ("Authorization: Basic ...",
+# {"authorization": "..."})
+_AUTHORIZATION = re.compile(
+    r"(?P<name>\bauthorization[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\"'\r\n,}]+)", re.IGNORECASE
 )
 #: Secrets shorter than this are not masked inside other text: masking "1" everywhere would
 #: destroy every number in a report. Such short values are still never written on purpose.
@@ -59,9 +66,14 @@ class MissingSecretError(LookupError):
 class Redactor:
     """Masks known secret values, and credentials in URLs and headers, in any text."""
 
-    _secrets: set[str] = attrs.field(factory=set)
-    _pattern: re.Pattern[str] | None = attrs.field(default=None, init=False)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
+    _secrets: set[str] = attrs.field(factory=set, converter=set, repr=False, alias="secrets")
+    _pattern: re.Pattern[str] | None = attrs.field(default=None, init=False, repr=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        given, self._secrets = self._secrets, set()
+        for secret in given:
+            self.add(secret)
 
     def add(self, secret: str) -> None:
         if len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
@@ -76,6 +88,7 @@ class Redactor:
             text = self._pattern.sub(MASK, text)
         text = _QUERY_SECRET.sub(lambda m: f"{m['name']}{MASK}", text)
         text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+        text = _AUTHORIZATION.sub(lambda m: f"{m['name']}{MASK}", text)
         return _AUTH_HEADER.sub(lambda m: f"{m['name']}{MASK}", text)
 
     def redact_data(self, value: Any) -> Any:
@@ -83,7 +96,7 @@ class Redactor:
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, Mapping):
-            return {key: self.redact_data(item) for key, item in value.items()}
+            return {self.redact_data(key): self.redact_data(item) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [self.redact_data(item) for item in value]
         return value
@@ -115,17 +128,23 @@ def resolve(value: Any, environ: Mapping[str, str], redactor: Redactor) -> Any:
     return _substitute(value, environ, redactor)
 
 
+_TOKEN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def _substitute(value: Any, environ: Mapping[str, str], redactor: Redactor) -> Any:
     if isinstance(value, str):
         if "${" not in value:
             return value
 
+        # one pass, so a secret's own text is never read again as a reference or an escape
         def replace(match: re.Match[str]) -> str:
+            if match[1] is None:  # $${: a literal ${
+                return "${"
             secret = environ[match[1]]
             redactor.add(secret)
             return secret
 
-        return _REFERENCE.sub(replace, value).replace("$${", "${")
+        return _TOKEN.sub(replace, value)
     if isinstance(value, Mapping):
         return {key: _substitute(item, environ, redactor) for key, item in value.items()}
     if isinstance(value, list | tuple):

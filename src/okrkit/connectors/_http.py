@@ -232,6 +232,7 @@ class HttpClient:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
+            self._local = threading.local()  # a later request opens a fresh session
 
 
 def _reason(error: BaseException) -> str:

@@ -74,10 +74,10 @@ def _installed() -> list[EntryPoint]:
 
 
 def _only_from_environment() -> frozenset[str] | None:
-    value = os.environ.get(ENV_VAR, "").strip()
-    if not value:
-        return None
-    return frozenset(name.strip() for name in value.split(",") if name.strip())
+    names = frozenset(
+        name.strip() for name in os.environ.get(ENV_VAR, "").split(",") if name.strip()
+    )
+    return names or None  # unset, empty or only commas: no narrowing
 
 
 def _distribution(entry_point: EntryPoint) -> tuple[str | None, str | None]:
@@ -85,6 +85,12 @@ def _distribution(entry_point: EntryPoint) -> tuple[str | None, str | None]:
     if dist is None:
         return None, None
     return dist.metadata["Name"], dist.version
+
+
+def _target(made: type[Connector]) -> str:
+    function = getattr(made, "function", None)  # an @connector function: name the function
+    name = getattr(function, "__qualname__", None) or made.__qualname__
+    return f"{made.__module__}:{name}"
 
 
 class Registry:
@@ -112,6 +118,7 @@ class Registry:
         self._points: dict[str, EntryPoint] | None = None
         self._loaded: dict[str, type[Connector]] = {}
         self._problems: dict[str, PluginProblem] = {}
+        self._duplicates: list[PluginProblem] = []
         self._lock = threading.Lock()
 
     def _allowed(self, name: str) -> bool:
@@ -125,14 +132,13 @@ class Registry:
                 if entry_point.name in points:
                     dist, _ = _distribution(entry_point)
                     first, _ = _distribution(points[entry_point.name])
-                    self._problems.setdefault(
-                        entry_point.name,
+                    self._duplicates.append(
                         PluginProblem(
                             entry_point.name,
                             dist,
-                            f"the name is already taken by {first or 'another plugin'}; "
-                            "uninstall one of them",
-                        ),
+                            f"the name is already taken by {first or 'another plugin'}, "
+                            "which is used; uninstall one of them",
+                        )
                     )
                     continue
                 points[entry_point.name] = entry_point
@@ -216,4 +222,5 @@ class Registry:
                 )
             )
         problems = [p for name, p in sorted(self._problems.items()) if self._allowed(name)]
+        problems.extend(p for p in self._duplicates if self._allowed(p.name))
         return infos, problems

@@ -34,12 +34,16 @@ _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "wee
 
 def parse_duration(text: Any) -> dt.timedelta:
     """``7d``, ``24h``, ``30m``, ``2w``: a trailing window's length."""
-    if isinstance(text, int | float) and not isinstance(text, bool) and text > 0:
-        return dt.timedelta(days=text)
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or float(match[1]) <= 0:
-        raise ValueError(f"{text!r} is not a duration: write 7d, 24h, 30m or 2w")
-    return dt.timedelta(**{_UNITS[match[2].lower()]: float(match[1])})
+    refusal = f"{text!r} is not a duration: write 7d, 24h, 30m or 2w"
+    try:
+        if isinstance(text, int | float) and not isinstance(text, bool) and text > 0:
+            return dt.timedelta(days=text)
+        match = _DURATION.match(text) if isinstance(text, str) else None
+        if match is None or float(match[1]) <= 0:
+            raise ValueError(refusal)
+        return dt.timedelta(**{_UNITS[match[2].lower()]: float(match[1])})
+    except OverflowError:  # longer than datetime can count, or infinite
+        raise ValueError(refusal) from None
 
 
 @attrs.frozen
@@ -55,7 +59,9 @@ class SourceOptions:
     @classmethod
     def read(cls, source: Mapping[str, Any], key_result: str) -> SourceOptions:
         connector = source.get("connector")
-        if not isinstance(connector, str) or not connector.strip():
+        if isinstance(connector, str):
+            connector = connector.strip()
+        if not isinstance(connector, str) or not connector:
             raise SettingsError(
                 "name the connector, as in {connector: sql, ...}",
                 key_result=key_result,
@@ -104,7 +110,7 @@ class SourceOptions:
                 "'sources' belongs to connector 'sum'", key_result=key_result, setting="sources"
             )
         settings = {key: value for key, value in source.items() if key not in RESERVED}
-        return cls(connector.strip(), window, aggregate, sources, settings)
+        return cls(connector, window, aggregate, sources, settings)
 
 
 _CONVERTER: Any = None
