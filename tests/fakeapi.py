@@ -20,17 +20,20 @@ import attrs
 @attrs.frozen
 class Answer:
     status: int = 200
-    body: Any = None  # dict/list/number: JSON; str or bytes: as is
+    body: Any = None  # dict/list/number: JSON; str or bytes: as is; a callable: see payload
     headers: dict[str, str] = attrs.field(factory=dict)
     delay: float = 0.0
     cut: bool = False  # promise a longer body than is sent, then close
 
-    def payload(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode()
-        return json.dumps(self.body).encode()
+    def payload(self, seen: Seen | None = None) -> bytes:
+        """The body's bytes; a callable body is called with the request (a `Seen`) first, so
+        a route can echo what it was sent."""
+        body = self.body(seen) if callable(self.body) else self.body
+        if isinstance(body, bytes):
+            return body
+        if isinstance(body, str):
+            return body.encode()
+        return json.dumps(body).encode()
 
 
 @attrs.frozen
@@ -41,6 +44,7 @@ class Seen:
     headers: dict[str, str]
     body: bytes
     at: float
+    target: str = ""  # the request line's target: the path with its query string, as sent
 
 
 class FakeApi:
@@ -66,7 +70,9 @@ class FakeApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )  # a short poll: close() waits for it
         self.thread.start()
 
     @property
@@ -86,17 +92,17 @@ class FakeApi:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        seen = Seen(
+            handler.command,
+            parts.path,
+            parse_qs(parts.query),
+            dict(handler.headers),
+            body,
+            time.monotonic(),
+            handler.path,
+        )
         with self.lock:
-            self.seen.append(
-                Seen(
-                    handler.command,
-                    parts.path,
-                    parse_qs(parts.query),
-                    dict(handler.headers),
-                    body,
-                    time.monotonic(),
-                )
-            )
+            self.seen.append(seen)
             script = self.routes.get(parts.path)
             answer = (
                 (script.pop(0) if len(script) > 1 else script[0])
@@ -108,7 +114,7 @@ class FakeApi:
         try:
             if answer.delay:
                 time.sleep(answer.delay)
-            payload = answer.payload()
+            payload = answer.payload(seen)
             handler.send_response(answer.status)
             for name, value in answer.headers.items():
                 handler.send_header(name, value)

@@ -243,7 +243,7 @@ def test_authorization_header_values_are_masked(text, expected):
 def test_known_secrets_and_patterns_are_masked_together():
     redactor = Redactor()
     redactor.add("my-known-secret")
-    text = "GET https://u:pw@h/x?token=t0k failed: my-known-secret, Bearer abcdefghijk"
+    text = "GET https://u:pw@h/x?token=t0k failed: my-known-secret, Bearer abcdefghijk1"
     assert redactor.redact(text) == "GET https://u:***@h/x?token=*** failed: ***, Bearer ***"
 
 
@@ -323,3 +323,23 @@ def test_secrets_can_be_added_from_several_threads_while_redacting():
     assert errors == []
     assert redactor._secrets == set(secrets)
     assert redactor.redact(" ".join(secrets)) == " ".join([MASK] * len(secrets))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic information about the plan",
+        "GET https://h/v1/token answered HTTP 500",
+        "the Token is",
+    ],
+)
+def test_prose_after_an_auth_word_is_left_alone(text):
+    assert Redactor().redact(text) == text
+
+
+def test_wire_forms_of_a_secret_are_masked():
+    redactor = Redactor()
+    redactor.add("AbC+dEf/GhI=jKl9\n")
+    assert redactor.redact("key=AbC%2BdEf%2FGhI%3DjKl9 and AbC+dEf/GhI=jKl9 end") == (
+        "key=*** and *** end"
+    )

@@ -35,7 +35,7 @@ from okrkit.errors import (
     UnknownConnectorError,
 )
 from okrkit.model import thaw
-from okrkit.secrets import MissingSecretError, Redactor, resolve
+from okrkit.secrets import MissingSecretError, Redactor, redacting_logs, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -564,7 +564,7 @@ def _dry_run(job: _Job) -> Outcome:
     )
 
 
-def refresh(  # noqa: PLR0915  # one flow, read top to bottom
+def refresh(
     plan: Plan,
     store: Store | None,
     *,
@@ -596,6 +596,49 @@ def refresh(  # noqa: PLR0915  # one flow, read top to bottom
     With a `store` of None nothing is recorded (and baselines are measured every time).
     Raises `StoreLockedError` when another refresh of the same plan holds the store.
     """
+    redactor = Redactor()
+    with redacting_logs(redactor):
+        return _refresh(
+            redactor,
+            plan,
+            store,
+            key=key,
+            at=at,
+            environ=environ,
+            registry=registry,
+            only=only,
+            dry_run=dry_run,
+            concurrency=concurrency,
+            timeout=timeout,
+            retry=retry,
+            rate_limits=rate_limits,
+            base_dir=base_dir,
+            sleep=sleep,
+            progress=progress,
+            holder=holder,
+        )
+
+
+def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
+    redactor: Redactor,
+    plan: Plan,
+    store: Store | None,
+    *,
+    key: str | None,
+    at: dt.datetime | None,
+    environ: Mapping[str, str] | None,
+    registry: Registry | None,
+    only: Iterable[str] | None,
+    dry_run: bool,
+    concurrency: int,
+    timeout: float,
+    retry: Retry,
+    rate_limits: Mapping[str, float] | None,
+    base_dir: str | os.PathLike[str] | None,
+    sleep: Callable[[float], None],
+    progress: Callable[[int, int], None] | None,
+    holder: str | None,
+) -> RefreshResult:
     started = dt.datetime.now(dt.UTC)
     moment = at or started
     if moment.tzinfo is None:
@@ -607,7 +650,6 @@ def refresh(  # noqa: PLR0915  # one flow, read top to bottom
         if base_dir is not None
         else (Path(source_file).parent if source_file else None)
     )
-    redactor = Redactor()
     environment = os.environ if environ is None else environ
     planner = _Planner(plan, name, store, registry or Registry(), environment, redactor, moment)
     wanted = set(only) if only is not None else None

@@ -10,14 +10,17 @@ came from the environment.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import attrs
 
-__all__ = ["MASK", "MissingSecretError", "Redactor", "references", "resolve"]
+__all__ = ["MASK", "MissingSecretError", "Redactor", "redacting_logs", "references", "resolve"]
 
 MASK = "***"
 
@@ -31,10 +34,12 @@ _QUERY_SECRET = re.compile(
     rf"(?P<name>[?&;](?:{_SECRET_PARAMETERS})=)(?P<value>[^&#\s'\"]+)", re.IGNORECASE
 )
 _USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@/\s]+)@")
-# a credential after an auth scheme: 8 or more token characters (prose such as "Basic
-# information" is masked too: better a word too many than a credential)
+# a credential after an auth scheme as HTTP writes it: 8 or more token characters with at
+# least one that is not a letter, or 20 or more ("Basic information" and ".../token answered"
+# are left alone)
 _AUTH_HEADER = re.compile(
-    r"(?P<name>\b(?:Bearer|Basic|Token)\s+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})", re.IGNORECASE
+    r"(?P<name>\b(?:Bearer|bearer|BEARER|Basic|Token)\s+)"
+    r"(?P<value>(?:(?=[A-Za-z]*[0-9._~+/=\-])[A-Za-z0-9._~+/=\-]{8,}|[A-Za-z]{20,}))"
 )
 # a whole Authorization header's value, however it is written ("Authorization: Basic ...",
 # {"authorization": "..."})
@@ -62,7 +67,7 @@ class MissingSecretError(LookupError):
         return str(self.args[0])
 
 
-@attrs.define
+@attrs.define(eq=False)
 class Redactor:
     """Masks known secret values, and credentials in URLs and headers, in any text."""
 
@@ -76,9 +81,14 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str) -> None:
-        if len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
+        """Mask `secret` from now on, and the forms it takes on the wire and in messages:
+        without surrounding whitespace (a value read from a file ends in a newline), and
+        percent-encoded (as in a URL's query string)."""
+        forms = {secret, secret.strip(), quote(secret, safe=""), quote_plus(secret)}
+        new = {f for f in forms if len(f) >= _MIN_SECRET_LENGTH and f not in self._secrets}
+        if new:
             with self._lock:
-                self._secrets.add(secret)
+                self._secrets.update(new)
                 # longest first, so a secret that contains another is masked whole
                 ordered = sorted(self._secrets, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
@@ -150,3 +160,45 @@ def _substitute(value: Any, environ: Mapping[str, str], redactor: Redactor) -> A
     if isinstance(value, list | tuple):
         return [_substitute(item, environ, redactor) for item in value]
     return value
+
+
+_ACTIVE: set[Redactor] = set()
+_ACTIVE_LOCK = threading.Lock()
+_PLAIN_FACTORY: Any = None
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record: logging.LogRecord = _PLAIN_FACTORY(*args, **kwargs)
+    with _ACTIVE_LOCK:
+        active = list(_ACTIVE)
+    if not active:
+        return record
+    text = record.getMessage()
+    exc_text = None
+    if record.exc_info:
+        exc_text = logging.Formatter().formatException(record.exc_info)
+    for redactor in active:
+        text = redactor.redact(text)
+        if exc_text is not None:
+            exc_text = redactor.redact(exc_text)
+    record.msg, record.args = text, None
+    if exc_text is not None:
+        record.exc_text = exc_text  # handlers use it instead of formatting the exception again
+    return record
+
+
+@contextmanager
+def redacting_logs(redactor: Redactor) -> Iterator[None]:
+    """While active, every log record made in this process, by okrkit or any library it calls
+    (urllib3 logs request lines, query strings included), is redacted when it is made."""
+    global _PLAIN_FACTORY  # noqa: PLW0603  # the one factory okrkit installs, shared by all runs
+    with _ACTIVE_LOCK:
+        if _PLAIN_FACTORY is None:
+            _PLAIN_FACTORY = logging.getLogRecordFactory()
+            logging.setLogRecordFactory(_redacting_factory)
+        _ACTIVE.add(redactor)
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(redactor)

@@ -151,13 +151,13 @@ class HttpClient:
                 f"{method} {shown} was redirected more than {self._max_redirects} times"
             ) from None
         except requests.ConnectionError as error:
-            reason = _reason(error)
+            reason = _cut(self.redactor.redact(_reason(error)), 300)
             raise TransientError(
-                f"{method} {shown}: could not connect to {host}: {self.redactor.redact(reason)}"
+                f"{method} {shown}: could not connect to {host}: {reason}"
             ) from None
         except requests.RequestException as error:
             raise TerminalError(
-                f"{method} {shown}: {self.redactor.redact(_reason(error))}"
+                f"{method} {shown}: {_cut(self.redactor.redact(_reason(error)), 300)}"
             ) from None
         try:
             self._read_capped(response, shown)
@@ -165,7 +165,7 @@ class HttpClient:
             response.close()
             raise TransientError(
                 f"{method} {shown}: the connection broke while reading the answer "
-                f"({self.redactor.redact(_reason(error))})"
+                f"({_cut(self.redactor.redact(_reason(error)), 300)})"
             ) from None
         self._check_status(method, shown, response)
         return response
@@ -194,7 +194,7 @@ class HttpClient:
         status = response.status_code
         if 200 <= status < 300:
             return
-        snippet = self.redactor.redact(response.text[:200].strip())
+        snippet = _cut(self.redactor.redact(response.text[:4000]).strip(), 200)
         detail = f": {snippet}" if snippet else ""
         if status in TRANSIENT_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -222,7 +222,8 @@ class HttpClient:
         except (ValueError, UnicodeDecodeError):
             parts = urlsplit(url)
             shown = self.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
-            start = self.redactor.redact(response.content[:80].decode("utf-8", "replace"))
+            text = response.content[:4000].decode("utf-8", "replace")
+            start = _cut(self.redactor.redact(text), 80)
             raise TransientError(
                 f"{method} {shown} answered with something that is not JSON: {start!r}"
             ) from None
@@ -235,6 +236,11 @@ class HttpClient:
             self._local = threading.local()  # a later request opens a fresh session
 
 
+def _cut(text: str, limit: int) -> str:
+    """Text shortened for a message: always after redacting, so no secret is cut in half."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _reason(error: BaseException) -> str:
     """The innermost cause of a requests error, in words, without the URL it repeats."""
     cause: BaseException = error
@@ -243,4 +249,4 @@ def _reason(error: BaseException) -> str:
     text = str(cause) or type(cause).__name__
     if "]" in text and "[Errno" in text:
         text = text[text.index("[Errno") :]
-    return text[:300]
+    return text
