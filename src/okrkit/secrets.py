@@ -84,7 +84,11 @@ class Redactor:
         """Mask `secret` from now on, and the forms it takes on the wire and in messages:
         without surrounding whitespace (a value read from a file ends in a newline), and
         percent-encoded (as in a URL's query string)."""
-        forms = {secret, secret.strip(), quote(secret, safe=""), quote_plus(secret)}
+        forms = {
+            form
+            for value in (secret, secret.strip())
+            for form in (value, quote(value, safe=""), quote_plus(value))
+        }
         new = {f for f in forms if len(f) >= _MIN_SECRET_LENGTH and f not in self._secrets}
         if new:
             with self._lock:
