@@ -1,0 +1,217 @@
+"""One YouTube Data API client per API key and endpoint: the three list calls the connector
+makes, each counted as one quota unit and each failure mapped to an okrkit error.
+
+The client is google-api-python-client built from its bundled (static) discovery document, so
+building it needs no network. Its HTTP transport is any object with httplib2's ``request``
+method: a real ``httplib2.Http`` with the run's timeout, or a test double.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from okrkit.connectors import TerminalError, TransientError
+from okrkit.secrets import Redactor
+
+from okrkit_youtube._errors import from_exception, from_http_error
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from okrkit.connectors import Context
+
+__all__ = ["MAX_IDS", "UNIT", "HttpFactory", "HttpTransport", "YouTubeClient", "default_http"]
+
+#: Ids per videos.list or channels.list call, and items per playlistItems.list page: the API's most.
+MAX_IDS = 50
+#: The name under which quota is reported to the run (``costs`` in the refresh's output).
+UNIT = "youtube.units"
+_MAX_PAGES = 400  # 20,000 videos: a guard against a pageToken that never ends
+
+
+class HttpTransport(Protocol):
+    """What google-api-python-client needs from an HTTP object (httplib2's interface)."""
+
+    def request(  # noqa: PLR0917  # httplib2's signature, called by position
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        redirections: int = 5,
+        connection_type: Any = None,
+    ) -> tuple[Any, bytes]: ...
+
+
+#: Makes the HTTP transport for a run, given the run's timeout in seconds.
+HttpFactory = Callable[[float], HttpTransport]
+
+
+class _KeyFilter(logging.Filter):
+    """Masks ``key=...`` in google-api-python-client's log records: at DEBUG it logs every
+    request's address, API key included."""
+
+    redactor = Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = self.redactor.redact(text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        return True
+
+
+_KEY_FILTER = _KeyFilter()
+_LOGGERS = ("googleapiclient.discovery", "googleapiclient.http")
+
+
+def _mask_keys_in_logs() -> None:
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _KEY_FILTER not in logger.filters:
+            logger.addFilter(_KEY_FILTER)
+
+
+def default_http(timeout: float) -> HttpTransport:
+    """A real ``httplib2.Http`` with the run's timeout (proxies from the environment)."""
+    # imported when a refresh fetches, not with okrkit; typed by types-httplib2 if installed
+    import httplib2  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
+
+    http: HttpTransport = httplib2.Http(timeout=timeout)
+    return http
+
+
+class YouTubeClient:
+    """The YouTube Data API for one API key (and endpoint), in a refresh run."""
+
+    def __init__(
+        self,
+        api_key: str,
+        endpoint: str | None,
+        context: Context,
+        http_factory: HttpFactory,
+    ) -> None:
+        # heavy: imported only when a refresh fetches; the library ships no type hints
+        from googleapiclient.discovery import (  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
+            build,
+        )
+
+        context.redactor.add(api_key)
+        _mask_keys_in_logs()
+        self.context = context
+        self.http = http_factory(context.timeout)
+        options = {"api_endpoint": endpoint.rstrip("/")} if endpoint else None
+        try:
+            self.service = build(
+                "youtube",
+                "v3",
+                developerKey=api_key,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options=options,
+                http=self.http,
+            )
+        except Exception as error:  # noqa: BLE001  # any failure here: the install is broken
+            # never raised for a good install; say so without the key build() may have seen
+            raise TerminalError(
+                "could not set up the YouTube Data API client "
+                f"({type(error).__name__}): reinstall okrkit-youtube and google-api-python-client"
+            ) from None
+
+    def close(self) -> None:
+        close = getattr(self.http, "close", None)
+        if callable(close):
+            close()
+
+    def _execute(self, call: str, request: Any) -> dict[str, Any]:
+        """Run one list call: one quota unit when the API answered, and errors mapped."""
+        from googleapiclient.errors import (  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
+            HttpError,
+        )
+
+        try:
+            answer = request.execute()
+        except HttpError as error:
+            self.context.spend(UNIT, 1)  # the API counts refused calls too
+            status = int(getattr(error.resp, "status", 0) or 0)
+            raise from_http_error(
+                status, error.content, error.resp, call, self.context.redactor
+            ) from None
+        except Exception as error:
+            mapped = from_exception(error, call, self.context.redactor)
+            if mapped is not None:
+                raise mapped from None
+            if isinstance(error, ValueError):  # a body that is not even text
+                self.context.spend(UNIT, 1)
+                raise TransientError(
+                    f"YouTube {call} answered with something that is not JSON; it is tried again"
+                ) from None
+            raise
+        self.context.spend(UNIT, 1)
+        if not isinstance(answer, dict):  # the library hands back a body it cannot decode
+            start = self.context.redactor.redact(str(answer))[:80]
+            raise TransientError(
+                f"YouTube {call} answered with something that is not a JSON object ({start!r}); "
+                "it is tried again"
+            )
+        return answer
+
+    def video_statistics(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """``videos.list(part=statistics)`` for up to 50 ids: each id found, its statistics."""
+        request = self.service.videos().list(
+            part="statistics", id=",".join(ids), maxResults=MAX_IDS
+        )
+        return _statistics_by_id(self._execute("videos.list", request))
+
+    def channel_statistics(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """``channels.list(part=statistics)`` for up to 50 channel ids."""
+        request = self.service.channels().list(
+            part="statistics", id=",".join(ids), maxResults=MAX_IDS
+        )
+        return _statistics_by_id(self._execute("channels.list", request))
+
+    def handle_statistics(self, handle: str) -> tuple[str, dict[str, Any]] | None:
+        """``channels.list(part=statistics, forHandle=...)``: the channel's id and statistics,
+        or None when no channel has the handle."""
+        request = self.service.channels().list(part="statistics", forHandle=handle)
+        found = _statistics_by_id(self._execute("channels.list", request))
+        return next(iter(found.items()), None)
+
+    def playlist_videos(self, playlist: str) -> Iterator[str]:
+        """Every video id of a playlist, a page of 50 per ``playlistItems.list`` call."""
+        token: str | None = None
+        for _ in range(_MAX_PAGES):
+            arguments: dict[str, Any] = {
+                "part": "contentDetails",
+                "playlistId": playlist,
+                "maxResults": MAX_IDS,
+            }
+            if token:
+                arguments["pageToken"] = token
+            request = self.service.playlistItems().list(**arguments)
+            page = self._execute("playlistItems.list", request)
+            for item in page.get("items") or []:
+                details = item.get("contentDetails") if isinstance(item, dict) else None
+                video = details.get("videoId") if isinstance(details, dict) else None
+                if isinstance(video, str) and video:
+                    yield video
+            next_token = page.get("nextPageToken")
+            if not isinstance(next_token, str) or not next_token or next_token == token:
+                return
+            token = next_token
+        raise TerminalError(
+            f"the playlist {playlist} has more than {_MAX_PAGES * MAX_IDS:,} videos, more "
+            "than okrkit reads; measure the channel instead"
+        )
+
+
+def _statistics_by_id(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for item in answer.get("items") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        statistics = item.get("statistics")
+        found[item["id"]] = statistics if isinstance(statistics, dict) else {}
+    return found

@@ -1,0 +1,302 @@
+"""The ``youtube`` connector: statistics of videos, playlists and channels, fetched in batches.
+
+All the key results of a run that share an API key (and endpoint) are answered together: their
+playlists are listed first (``playlistItems.list``, 50 videos a page), then every distinct video
+of every key result is asked for in calls of 50 ids (``videos.list``), and every distinct channel
+in calls of 50 ids (``channels.list``; a handle takes one call of its own). 120 distinct videos
+spread over three key results cost three ``videos.list`` calls, three quota units.
+
+A video that is gone or a statistic its owner hides fails only the key results that need it.
+A spent quota or a refused key fails the rest of that key's key results without more calls.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from okrkit.connectors import (
+    Connector,
+    ConnectorError,
+    Context,
+    CredentialsError,
+    Query,
+    QuotaError,
+    Reading,
+    TerminalError,
+)
+
+from okrkit_youtube._client import MAX_IDS, HttpFactory, YouTubeClient, default_http
+from okrkit_youtube._settings import YouTubeSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+__all__ = ["YouTubeConnector"]
+
+_RAW_ITEMS = 20  # per-video counts kept as evidence; more are summed up
+_STOPS = (QuotaError, CredentialsError)  # the key cannot make another call in this run
+
+
+class YouTubeConnector(Connector):
+    """Views, likes or comments of videos and playlists; subscribers, views or videos of a channel.
+
+    `http_factory` makes the HTTP transport from the run's timeout (default: ``httplib2.Http``);
+    pass another one, or use `using`, to run against a test double.
+    """
+
+    name: ClassVar[str] = "youtube"
+    Settings: ClassVar[type | None] = YouTubeSettings
+    summary: ClassVar[str] = (
+        "YouTube statistics: views, likes or comments of videos or a playlist; subscribers, "
+        "views or videos of a channel."
+    )
+    windowed: ClassVar[bool] = False
+    batch: ClassVar[bool] = True
+    http_factory: ClassVar[HttpFactory | None] = None
+
+    def __init__(self, http_factory: HttpFactory | None = None) -> None:
+        self._http_factory: HttpFactory = http_factory or type(self).http_factory or default_http
+
+    @classmethod
+    def using(cls, http_factory: HttpFactory) -> type[YouTubeConnector]:
+        """A subclass whose instances use `http_factory`: for a `Registry(extra=[...])`, which
+        makes its own instances."""
+        return type(
+            cls.__name__,
+            (cls,),
+            {"http_factory": staticmethod(http_factory), "__module__": cls.__module__},
+        )
+
+    def fetch(
+        self, queries: Sequence[Query], context: Context
+    ) -> list[Reading | float | ConnectorError]:
+        results: list[Reading | float | ConnectorError | None] = [None] * len(queries)
+        groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+        for index, query in enumerate(queries):
+            settings: YouTubeSettings = query.settings
+            if query.purpose != "value":
+                results[index] = TerminalError(
+                    "YouTube statistics are lifetime totals as of now; the API cannot say what "
+                    "they were before the cycle began: type the baseline in the file "
+                    "(baseline: 12000)"
+                )
+                continue
+            groups[(settings.api_key, settings.endpoint)].append(index)
+        for (api_key, endpoint), indexes in groups.items():
+            batch = _Batch([(index, queries[index].settings) for index in indexes])
+            try:
+                client = YouTubeClient(api_key, endpoint, context, self._http_factory)
+            except ConnectorError as error:
+                for index in indexes:
+                    results[index] = error
+                continue
+            try:
+                batch.run(client)
+            finally:
+                client.close()
+            for index in indexes:
+                results[index] = batch.answer(index)
+        return [result if result is not None else TerminalError("no answer") for result in results]
+
+
+class _Batch:
+    """The key results of one API key: what they need, fetched once each, and their answers."""
+
+    def __init__(self, items: list[tuple[int, YouTubeSettings]]) -> None:
+        self.items = items
+        self.settings = dict(items)
+        self.stop: ConnectorError | None = None
+        self.playlists: dict[str, list[str]] = {}
+        self.videos: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.handles: dict[str, tuple[str, dict[str, Any]] | None] = {}
+        self.errors: dict[tuple[str, str], ConnectorError] = {}  # (kind, id) -> why it failed
+
+    def _call(self, kind: str, ids: Iterable[str], call: Callable[[], None]) -> None:
+        """Run `call`, or record why the ids it was for have no answer."""
+        ids = list(ids)
+        if self.stop is not None:
+            self.errors.update({(kind, item): self.stop for item in ids})
+            return
+        try:
+            call()
+        except ConnectorError as error:
+            self.errors.update({(kind, item): error for item in ids})
+            if isinstance(error, _STOPS):
+                self.stop = error
+
+    def run(self, client: YouTubeClient) -> None:
+        settings = [item for _, item in self.items]
+        for playlist in _distinct(s.playlist for s in settings if s.playlist is not None):
+
+            def expand(playlist: str = playlist) -> None:
+                self.playlists[playlist] = list(client.playlist_videos(playlist))
+
+            self._call("playlist", [playlist], expand)
+        wanted = _distinct(
+            video
+            for s in settings
+            for video in (
+                s.videos
+                if s.videos is not None
+                else self.playlists.get(s.playlist, [])
+                if s.playlist is not None
+                else []
+            )
+        )
+        for chunk in _chunks(wanted):
+
+            def videos(chunk: list[str] = chunk) -> None:
+                self.videos.update(client.video_statistics(chunk))
+
+            self._call("video", chunk, videos)
+        channels = _distinct(s.channel for s in settings if s.channel is not None)
+        for chunk in _chunks(channels):
+
+            def channels_of(chunk: list[str] = chunk) -> None:
+                self.channels.update(client.channel_statistics(chunk))
+
+            self._call("channel", chunk, channels_of)
+        for handle in _distinct(s.handle for s in settings if s.handle is not None):
+
+            def handle_of(handle: str = handle) -> None:
+                self.handles[handle] = client.handle_statistics(handle)
+
+            self._call("handle", [handle], handle_of)
+
+    def answer(self, index: int) -> Reading | ConnectorError:
+        settings = self.settings[index]
+        try:
+            if settings.videos is not None:
+                return self._videos(settings, settings.videos, strict=True)
+            if settings.playlist is not None:
+                return self._playlist(settings, settings.playlist)
+            if settings.channel is not None:
+                return self._channel(settings, settings.channel)
+            assert settings.handle is not None  # noqa: S101  # the settings hold exactly one
+            return self._handle(settings, settings.handle)
+        except ConnectorError as error:
+            return error
+
+    def _failed(self, kind: str, ids: Iterable[str]) -> None:
+        for item in ids:
+            error = self.errors.get((kind, item))
+            if error is not None:
+                raise error
+
+    def _videos(self, settings: YouTubeSettings, ids: Sequence[str], *, strict: bool) -> Reading:
+        self._failed("video", ids)
+        field = settings.field
+        missing = [video for video in ids if video not in self.videos]
+        if missing and strict:
+            raise TerminalError(
+                f"{_listed('video', missing)} not found: deleted, made private, or a wrong "
+                "id; remove it from videos (or correct it)"
+            )
+        counts: dict[str, int] = {}
+        for video in ids:
+            if video in self.videos:
+                counts[video] = _count(
+                    self.videos[video].get(field), field, f"video {video}", settings.statistic
+                )
+        raw: dict[str, Any] = {"statistic": field, "videos": len(counts)}
+        shown = dict(list(counts.items())[:_RAW_ITEMS])
+        raw["counts"] = shown
+        notes = []
+        if missing:
+            raw["missing"] = missing[:_RAW_ITEMS]
+            notes.append(
+                f"left out {_listed('video', missing)} that the playlist lists but YouTube does "
+                "not show (deleted or private)"
+            )
+        return Reading(float(sum(counts.values())), raw=raw, note="; ".join(notes) or None)
+
+    def _playlist(self, settings: YouTubeSettings, playlist: str) -> Reading:
+        self._failed("playlist", [playlist])
+        listed = self.playlists.get(playlist, [])
+        ids = list(dict.fromkeys(listed))
+        if not ids:
+            return Reading(
+                0.0,
+                raw={"playlist": playlist, "statistic": settings.field, "videos": 0},
+                note=f"the playlist {playlist} has no videos",
+            )
+        reading = self._videos(settings, ids, strict=False)
+        raw = {"playlist": playlist, **reading.raw}
+        note = reading.note
+        if len(ids) < len(listed):
+            twice = f"counted each of the {len(listed) - len(ids)} videos listed twice once"
+            note = f"{note}; {twice}" if note else twice
+        return Reading(reading.value, raw=raw, note=note)
+
+    def _channel(self, settings: YouTubeSettings, channel: str) -> Reading:
+        self._failed("channel", [channel])
+        statistics = self.channels.get(channel)
+        if statistics is None:
+            raise TerminalError(
+                f"no channel has the id {channel}: check it (YouTube Studio > Settings > "
+                "Channel > Advanced settings), or use handle: '@name'"
+            )
+        return _channel_reading(settings, f"channel {channel}", statistics, {"channel": channel})
+
+    def _handle(self, settings: YouTubeSettings, handle: str) -> Reading:
+        self._failed("handle", [handle])
+        found = self.handles.get(handle)
+        if found is None:
+            raise TerminalError(
+                f"no channel has the handle {handle}: check its spelling on the channel's page"
+            )
+        channel, statistics = found
+        return _channel_reading(
+            settings, f"channel {handle}", statistics, {"handle": handle, "channel": channel}
+        )
+
+
+def _channel_reading(
+    settings: YouTubeSettings, what: str, statistics: dict[str, Any], raw: dict[str, Any]
+) -> Reading:
+    field = settings.field
+    if settings.statistic == "subscribers" and statistics.get("hiddenSubscriberCount") is True:
+        raise TerminalError(
+            f"{what} hides its subscriber count (hiddenSubscriberCount); its owner can show "
+            "it in YouTube Studio > Settings > Channel, or measure views or videos instead"
+        )
+    value = _count(statistics.get(field), field, what, settings.statistic)
+    return Reading(float(value), raw={**raw, "statistic": field, "value": value})
+
+
+_HIDDEN = {
+    "likes": "its owner hides the like count",
+    "comments": "comments are turned off on it",
+    "views": "it has no public view count (a premiere or live stream not started yet)",
+    "subscribers": "its owner hides the subscriber count",
+    "videos": "YouTube does not show it",
+}
+
+
+def _count(value: Any, field: str, what: str, statistic: str) -> int:
+    """A statistic's value: the API writes counts as text (``"1234"``)."""
+    if value is None:
+        raise TerminalError(
+            f"{what} has no {statistic} to read ({field} is missing): {_HIDDEN[statistic]}; "
+            "remove it from the key result or measure another statistic"
+        )
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise TerminalError(f"{what}: {field} is {value!r}, not a count")
+    return int(text)
+
+
+def _distinct(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[start : start + MAX_IDS] for start in range(0, len(items), MAX_IDS)]
+
+
+def _listed(kind: str, ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:10])
+    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+    return f"{kind} {shown}" if len(ids) == 1 else f"{len(ids)} {kind}s ({shown}{more})"
