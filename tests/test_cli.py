@@ -273,7 +273,7 @@ class TestRefresh:
         assert "signups        measured         4,242  sql" in out
         assert "mentions       measured           233  csv" in out
         assert "youtube-views  skipped" in out
-        assert "no connector named 'youtube' is installed" in out
+        assert "environment variable YOUTUBE_API_KEY is not set" in out
         assert "2 measured, 0 failed, 1 skipped" in out
         assert run("refresh", str(example), "--strict").exit_code == 1
 

@@ -433,7 +433,7 @@ def test_http_settings_from_plain_data():
 @pytest.mark.parametrize(
     ("raw", "setting", "message"),
     [
-        ({"url": API, "colour": "red"}, None, "unknown setting colour"),
+        ({"url": API, "colour": "red"}, "colour", "unknown setting colour"),
         ({"url": API, "headers": {"X": 1}}, "headers['X']", "expected str"),
         ({"url": API, "params": "a=1"}, "params", ""),
         ({"path": "a"}, "url", "this setting is required"),
@@ -703,7 +703,7 @@ def test_sql_opens_one_connection_per_database(tmp_path, monkeypatch):
     [
         ({"url": "sqlite:///x.db"}, "query", "this setting is required"),
         ({"url": "sqlite:///x.db", "query": "SELECT 1", "params": []}, "params", ""),
-        ({"url": "sqlite:///x.db", "query": "SELECT 1", "user": "me"}, None, "unknown setting"),
+        ({"url": "sqlite:///x.db", "query": "SELECT 1", "user": "me"}, "user", "unknown setting"),
     ],
 )
 def test_sql_settings_errors_name_the_setting(raw, setting, message):

@@ -105,7 +105,7 @@ def test_the_main_command_of_the_readme_works_on_the_installed_command(tmp_path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 measured, 0 failed, 1 skipped" in result.stdout
-    assert "no connector named 'youtube' is installed" in result.stdout
+    assert "environment variable YOUTUBE_API_KEY is not set" in result.stdout
     assert "launch-buzz" in result.stdout
     assert "score 0.71" in result.stdout
     assert (tmp_path / "examples" / "product-launch" / "okrs.okrkit.db").exists()

@@ -59,7 +59,7 @@ class TestExample:
         source = plan.key_result("youtube-views").source
         assert source is not None
         assert source["connector"] == "youtube"
-        assert source["videos"] == ("VIDEO_ID_1", "VIDEO_ID_2")
+        assert source["videos"] == ("ACMEVIDEO01", "ACMEVIDEO02")
 
         campaign = plan.project("campaign")
         assert len(campaign.tasks) == 14

@@ -183,7 +183,8 @@ def test_the_body_snippet_is_cut_to_200_characters_and_stripped(mock):
     mock.add(responses.GET, URL, status=404, body="  " + "x" * 300)
     with pytest.raises(TerminalError) as caught:
         HttpClient().request("GET", URL)
-    assert str(caught.value) == f"GET {URL} answered HTTP 404: " + "x" * 198
+    # stripped, redacted, then cut to 200 characters with an ellipsis
+    assert str(caught.value) == f"GET {URL} answered HTTP 404: " + "x" * 197 + "..."
 
 
 # --- redaction -----------------------------------------------------------------------------
@@ -298,13 +299,13 @@ def test_json_of_garbage_is_transient(mock, body, start):
     assert caught.value.retry_after is None
 
 
-def test_json_garbage_is_cut_to_80_bytes_and_redacted(mock):
+def test_json_garbage_is_redacted_then_cut_to_80_characters(mock):
     redactor = Redactor()
     redactor.add("s3cr3t-value")
     mock.add(responses.GET, URL, body="<p>s3cr3t-value</p>" + "z" * 200)
     with pytest.raises(TransientError) as caught:
         HttpClient(redactor=redactor).get_json(URL)
-    start = "<p>***</p>" + "z" * 61  # 80 bytes read, then the secret masked
+    start = "<p>***</p>" + "z" * 67 + "..."  # the secret masked first, then cut to 80
     assert str(caught.value) == f"GET {URL} answered with something that is not JSON: {start!r}"
 
 

@@ -137,7 +137,11 @@ def test_connectors_json_lists_the_plugin_the_builtins_and_the_broken_one(site):
     assert run.returncode == 0, run.stderr
     listing = as_json(run)
     connectors = by(listing["connectors"], "name")
-    assert sorted(connectors) == [
+    # the first-party vendor connectors (connectors/*) may be installed beside them
+    ours = {
+        n: c for n, c in connectors.items() if c["distribution"] in ("okrkit", "okrkit-example")
+    }
+    assert sorted(ours) == [
         "csv",
         "example-batch",
         "example-rows",

@@ -270,7 +270,7 @@ def test_defaults_fill_what_is_not_given():
 def test_an_unknown_setting_suggests_the_closest_name():
     _settings_error(
         {"url": "u", "metod": "GET"},
-        None,
+        "metod",
         f"unknown setting metod (did you mean 'method'?); {TAKES}",
     )
 
@@ -278,14 +278,14 @@ def test_an_unknown_setting_suggests_the_closest_name():
 def test_several_unknown_settings_are_listed_with_hints_where_close():
     _settings_error(
         {"url": "u", "metod": "GET", "zzz": 1},
-        None,
+        "metod",
         f"unknown settings metod (did you mean 'method'?), zzz; {TAKES}",
     )
 
 
 def test_an_unknown_setting_is_said_before_the_required_one_it_misspells():
     _settings_error(
-        {"ur": "u"}, None, f"unknown setting ur (did you mean 'url'?); {TAKES} (and 1 more)"
+        {"ur": "u"}, "ur", f"unknown setting ur (did you mean 'url'?); {TAKES} (and 1 more)"
     )
 
 

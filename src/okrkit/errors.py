@@ -177,8 +177,13 @@ class ConnectorError(OkrkitError):
     """A connector could not produce a value for a key result.
 
     `key_result` names it when known; the message says what went wrong and, for terminal
-    errors, what to fix. Messages never carry secrets: the runner redacts them.
+    errors, what to fix. Messages never carry secrets: the runner redacts them. Errors raised
+    by okrkit's HTTP client for an answer that is not 2xx carry `http_status` and `http_body`
+    (redacted), so a connector can catch one and say what the vendor's answer means.
     """
+
+    http_status: int | None = None
+    http_body: str | None = None
 
     def __init__(self, message: str, *, key_result: str | None = None) -> None:
         self.key_result = key_result

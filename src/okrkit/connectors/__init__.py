@@ -35,7 +35,7 @@ from okrkit.connectors._registry import (
     PluginProblem,
     Registry,
 )
-from okrkit.connectors._settings import parse_duration
+from okrkit.connectors._settings import InvalidSettingError, parse_duration
 from okrkit.errors import (
     ConnectorError,
     CredentialsError,
@@ -55,6 +55,7 @@ __all__ = [
     "Context",
     "CredentialsError",
     "HttpClient",
+    "InvalidSettingError",
     "PluginProblem",
     "Query",
     "QuotaError",

@@ -14,7 +14,13 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from okrkit.errors import CredentialsError, QuotaError, TerminalError, TransientError
+from okrkit.errors import (
+    ConnectorError,
+    CredentialsError,
+    QuotaError,
+    TerminalError,
+    TransientError,
+)
 from okrkit.secrets import Redactor
 
 if TYPE_CHECKING:
@@ -191,25 +197,33 @@ class HttpClient:
         response._content = b"".join(chunks)  # noqa: SLF001  # requests' own cache of the body
 
     def _check_status(self, method: str, shown: str, response: requests.Response) -> None:
-        status = response.status_code
-        if 200 <= status < 300:
+        """Raise the `ConnectorError` a non-2xx answer means, with `http_status` and the
+        (redacted) `http_body` on it, so a vendor connector can word its own message."""
+        if 200 <= response.status_code < 300:
             return
+        error = self._status_error(method, shown, response)
+        error.http_status = response.status_code
+        error.http_body = self.redactor.redact(response.text[:65536])
+        raise error
+
+    def _status_error(self, method: str, shown: str, response: requests.Response) -> ConnectorError:
+        status = response.status_code
         snippet = _cut(self.redactor.redact(response.text[:4000]).strip(), 200)
         detail = f": {snippet}" if snippet else ""
         if status in TRANSIENT_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             wait = f" (asked to wait {retry_after:g}s)" if retry_after is not None else ""
-            raise TransientError(
+            return TransientError(
                 f"{method} {shown} answered HTTP {status}{wait}{detail}", retry_after=retry_after
             )
         if status in (401, 403):
-            raise CredentialsError(
+            return CredentialsError(
                 f"{method} {shown} answered HTTP {status}: the credentials were refused or lack "
                 f"permission; check the key or token in the environment{detail}"
             )
         if status == 402:
-            raise QuotaError(f"{method} {shown} answered HTTP 402 (payment or quota){detail}")
-        raise TerminalError(f"{method} {shown} answered HTTP {status}{detail}")
+            return QuotaError(f"{method} {shown} answered HTTP 402 (payment or quota){detail}")
+        return TerminalError(f"{method} {shown} answered HTTP {status}{detail}")
 
     def get_json(self, url: str, **kwargs: Any) -> Any:
         return self.json("GET", url, **kwargs)

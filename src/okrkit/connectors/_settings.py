@@ -23,10 +23,28 @@ from okrkit.model import thaw
 if TYPE_CHECKING:
     from okrkit.connectors._base import Connector
 
-__all__ = ["RESERVED", "SourceOptions", "parse_duration", "structure_settings"]
+__all__ = [
+    "RESERVED",
+    "InvalidSettingError",
+    "SourceOptions",
+    "parse_duration",
+    "structure_settings",
+]
 
 #: Keys of a `source` mapping that the runner reads itself; the rest go to the connector.
 RESERVED = ("connector", "window", "aggregate", "sources")
+
+
+class InvalidSettingError(ValueError):
+    """Raise it from a `Settings` validator: `setting` names the bad one, the message says why.
+
+    okrkit turns it into a `SettingsError` for the key result when it validates the settings.
+    """
+
+    def __init__(self, setting: str, message: str) -> None:
+        self.setting = setting
+        super().__init__(message)
+
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -161,6 +179,7 @@ def structure_settings(
         return MappingProxyType(plain)
     import cattrs  # noqa: PLC0415
 
+    _refuse_text_for_lists(settings_class, plain, key_result)
     try:
         return _converter().structure(plain, settings_class)
     except cattrs.ClassValidationError as error:
@@ -180,11 +199,35 @@ def structure_settings(
         raise SettingsError(
             f"{_friendly(first, settings_class)}{extra}",
             key_result=key_result,
-            setting=_setting_in(first),
+            setting=_setting_in(first) or _unknown_in(first),
         ) from None
     except (ValueError, TypeError) as error:  # raised outside cattrs' collection
         setting = getattr(error, "setting", None) or _attribute_in(str(error))
         raise SettingsError(str(error), key_result=key_result, setting=setting) from None
+
+
+def _refuse_text_for_lists(settings_class: type, plain: Mapping[str, Any], key_result: str) -> None:
+    """cattrs would read text given for a list setting as a list of its letters."""
+    import typing  # noqa: PLC0415
+
+    hints = typing.get_type_hints(settings_class)
+    for field in attrs.fields(settings_class):
+        name = field.alias or field.name
+        value = plain.get(name)
+        origin = typing.get_origin(hints.get(field.name))
+        if isinstance(value, str) and origin in (list, tuple, set, frozenset):
+            raise SettingsError(
+                f"expected a list, as in {name}: [{value}], not text",
+                key_result=key_result,
+                setting=name,
+            )
+
+
+def _unknown_in(message: str) -> str | None:
+    if message.startswith("extra fields found"):
+        names = message.partition("(")[2].partition(")")[0]
+        return names.split(",")[0].strip() or None
+    return None
 
 
 def _setting_in(message: str) -> str | None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from okrkit.connectors._base import Query
 
+from okrkit.connectors._settings import InvalidSettingError
+
 __all__ = [
     "InvalidSettingError",
     "describe_value",
@@ -28,17 +30,6 @@ __all__ = [
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-
-
-class InvalidSettingError(ValueError):
-    """Raised by a `Settings` validator: `setting` names the bad one, the message says why.
-
-    okrkit turns it into a `SettingsError` for the key result when it validates the settings.
-    """
-
-    def __init__(self, setting: str, message: str) -> None:
-        self.setting = setting
-        super().__init__(message)
 
 
 def parse_number(value: Any) -> float:
