@@ -21,9 +21,10 @@ import attrs
 import pytest
 
 from okrkit.errors import SchemaVersionError, StoreError, StoreLockedError
-from okrkit.model import CheckIn, Measurement
+from okrkit.model import CheckIn, Cycle, Kind, Measurement
 from okrkit.store import (
     Baseline,
+    CycleResult,
     Record,
     RunRecord,
     Store,
@@ -82,7 +83,7 @@ def store(request, tmp_path):
 
 def test_a_new_store_is_empty_and_follows_the_protocol(store):
     assert isinstance(store, Store)
-    assert store.schema_version == sqlite_store.schema_version() == 1
+    assert store.schema_version == sqlite_store.schema_version() == 2
     assert store.plans() == []
     assert store.runs(PLAN) == []
     assert store.history(PLAN, "signups") == []
@@ -91,6 +92,8 @@ def test_a_new_store_is_empty_and_follows_the_protocol(store):
     assert store.check_ins(PLAN) == []
     assert store.baselines(PLAN) == {}
     assert store.baseline(PLAN, "mentions") is None
+    assert store.last_review(PLAN) is None
+    assert store.cycle_results(PLAN) == []
 
 
 def test_a_run_is_stored_with_its_records_and_their_provenance(store):
@@ -252,6 +255,144 @@ def test_backfill_counts_what_it_stored_and_takes_any_iterable(store):
         (2, "run-1"),
     ]
     assert store.backfill([]) == 0
+
+
+# -- Reviews and cycle results ------------------------------------------------------------------
+
+Q2 = Cycle.parse("2026-Q2")
+Q3 = Cycle.parse("2026-Q3")
+
+
+def cycle_result(key_result="signups", score=0.8, cycle=Q3, **fields) -> CycleResult:
+    fields.setdefault("plan", PLAN)
+    fields.setdefault("objective", "launch-buzz")
+    fields.setdefault("kind", Kind.ASPIRATIONAL)
+    fields.setdefault("recorded_at", at(92))
+    return CycleResult(cycle=cycle, key_result=key_result, score=score, **fields)
+
+
+def test_reviews_are_kept_and_the_last_one_before_a_moment_comes_back(store):
+    paris = dt.timezone(dt.timedelta(hours=2))
+    first = {"at": "first", "moved": [{"key_result": "signups", "change": 12.5}]}
+    second = {"at": "second", "moved": (), "note": "réunion ✓", "nested": {"list": (1, None)}}
+    store.record_review(PLAN, second, at(14))
+    store.record_review(PLAN, first, at(7))
+    store.record_review("other-team", {"at": "theirs"}, at(30))
+    assert store.last_review(PLAN) == (
+        at(14),
+        {"at": "second", "moved": [], "note": "réunion ✓", "nested": {"list": [1, None]}},
+    )
+    assert store.last_review(PLAN, before=at(14)) == (at(7), first)  # strictly before
+    assert store.last_review(PLAN, before=at(7)) is None
+    assert store.last_review(PLAN, before=at(14).astimezone(paris)) == (at(7), first)
+    (moment, _) = store.last_review(PLAN)
+    assert moment.tzinfo is UTC
+    assert store.last_review("other-team") == (at(30), {"at": "theirs"})
+    assert store.last_review("nobody") is None
+
+
+def test_a_review_at_the_same_moment_replaces_the_earlier_one(store):
+    store.record_review(PLAN, {"try": 1}, at(7))
+    store.record_review(PLAN, {"try": 2}, at(7))
+    assert store.last_review(PLAN) == (at(7), {"try": 2})
+    assert store.last_review(PLAN, before=at(7)) is None
+
+
+@pytest.mark.parametrize(
+    ("plan", "review", "moment", "message"),
+    [
+        (PLAN, [("moved", [])], at(0), "review of plan 'launch' must be a mapping"),
+        (PLAN, {"change": math.nan}, at(0), "review of plan 'launch' is not JSON-ready"),
+        (PLAN, {"at": at(0)}, at(0), "is not JSON-ready"),
+        (PLAN, {}, dt.datetime(2026, 7, 1), "the review's at 2026-07-01T00:00:00 has no time"),  # noqa: DTZ001
+        (" launch", {}, at(0), "plan ' launch' is not a plan key"),
+    ],
+)
+def test_a_bad_review_is_refused(store, plan, review, moment, message):
+    with pytest.raises(StoreError, match=message):
+        store.record_review(plan, review, moment)
+    assert store.plans() == []
+
+
+def test_cycle_results_are_kept_per_cycle_and_a_new_record_of_a_cycle_replaces_it(store):
+    q3 = [
+        cycle_result("signups", 0.85),
+        cycle_result("uptime", 1, objective="reliable", kind="committed"),
+        cycle_result("views", None),
+    ]
+    assert store.record_cycle_results(PLAN, Q3, q3) == 3
+    q2 = [cycle_result("signups", 0.5, Q2, recorded_at=at(1))]
+    assert store.record_cycle_results(PLAN, Q2, q2) == 1
+    store.record_cycle_results("other-team", Q3, [cycle_result(plan="other-team")])
+    stored = store.cycle_results(PLAN)
+    # oldest cycle first, then in the order written; kinds come back as Kind, scores as floats
+    assert stored == [q2[0], *[attrs.evolve(r, kind=Kind(r.kind)) for r in q3]]
+    assert [(r.cycle.label, r.key_result, r.kind, r.score) for r in stored] == [
+        ("2026-Q2", "signups", Kind.ASPIRATIONAL, 0.5),
+        ("2026-Q3", "signups", Kind.ASPIRATIONAL, 0.85),
+        ("2026-Q3", "uptime", Kind.COMMITTED, 1.0),
+        ("2026-Q3", "views", Kind.ASPIRATIONAL, None),
+    ]
+    assert type(stored[2].score) is float
+    assert stored[1].recorded_at.tzinfo is UTC
+    # the same cycle again (same dates, even under another label): the old record goes
+    relabelled = Cycle(Q3.start, Q3.end, "summer")
+    again = [cycle_result("signups", 0.9, relabelled)]
+    assert store.record_cycle_results(PLAN, relabelled, again) == 1
+    assert [(r.cycle.label, r.key_result, r.score) for r in store.cycle_results(PLAN)] == [
+        ("2026-Q2", "signups", 0.5),
+        ("summer", "signups", 0.9),
+    ]
+    assert len(store.cycle_results("other-team")) == 1
+    assert store.record_cycle_results(PLAN, Q2, []) == 0  # an empty record clears the cycle
+    assert [r.cycle for r in store.cycle_results(PLAN)] == [Q3]
+
+
+def test_a_cycle_without_a_label_is_kept_under_its_dates(store):
+    dates = Cycle(dt.date(2026, 7, 1), dt.date(2026, 8, 15))
+    store.record_cycle_results(PLAN, dates, [cycle_result(cycle=dates)])
+    (stored,) = store.cycle_results(PLAN)
+    assert stored.cycle == dates
+    assert stored.cycle.label == "2026-07-01..2026-08-15"
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"plan": "other-team"}, r"cycle result 1 \(key result 'mentions'\) is for plan 'other"),
+        ({"cycle": Q2}, r"is for cycle 2026-Q2, not for cycle 2026-Q3"),
+        ({"kind": "stretch"}, "kind 'stretch' is not one of committed, aspirational"),
+        ({"score": 1.5}, "score must be between 0 and 1, got 1.5"),
+        ({"score": math.nan}, "score is nan"),
+        ({"score": "0.5"}, "score must be a number"),
+        ({"recorded_at": dt.datetime(2026, 10, 1)}, "recorded_at 2026-10-01T00:00:00 has no"),  # noqa: DTZ001
+        ({"key_result": "sign ups"}, "'sign ups' is not a key result id"),
+        ({"objective": "launch buzz"}, "'launch buzz' is not an objective id"),
+    ],
+)
+def test_a_bad_cycle_result_is_refused_and_the_earlier_record_kept(store, bad, message):
+    store.record_cycle_results(PLAN, Q3, [cycle_result("views", 0.4)])
+    with pytest.raises(StoreError, match=message):
+        store.record_cycle_results(
+            PLAN, Q3, [cycle_result(), attrs.evolve(cycle_result("mentions"), **bad)]
+        )
+    assert [(r.key_result, r.score) for r in store.cycle_results(PLAN)] == [("views", 0.4)]
+
+
+def test_cycle_results_must_be_cycle_results_one_per_key_result(store):
+    with pytest.raises(StoreError, match="cycle result 1 is a dict, not an okrkit CycleResult"):
+        store.record_cycle_results(PLAN, Q3, [cycle_result(), {"key_result": "views"}])
+    with pytest.raises(StoreError, match="key result 'signups' appears twice"):
+        store.record_cycle_results(PLAN, Q3, [cycle_result(), cycle_result(score=0.2)])
+    with pytest.raises(StoreError, match="cycle must be an okrkit Cycle, not '2026-Q3'"):
+        store.record_cycle_results(PLAN, "2026-Q3", [cycle_result()])
+    assert store.cycle_results(PLAN) == []
+
+
+def test_plans_counts_reviews_and_cycle_results_too(store):
+    store.record_review("a-team", {}, at(0))
+    store.record_cycle_results("b-team", Q3, [cycle_result(plan="b-team")])
+    assert store.plans() == ["a-team", "b-team"]
 
 
 # -- Nothing half-written ----------------------------------------------------------------------
@@ -425,7 +566,7 @@ def test_a_closed_store_says_so(store):
     store.close()
     store.close()  # harmless
     assert isinstance(store, Store)
-    assert store.schema_version == 1
+    assert store.schema_version == 2
     with pytest.raises(StoreError, match="is closed"):
         store.plans()
     with pytest.raises(StoreError, match="is closed"):
@@ -536,7 +677,7 @@ def test_the_file_is_in_wal_mode_with_the_documented_settings(tmp_path):
         assert connection.execute("PRAGMA busy_timeout").fetchone() == (5000,)
     raw = sqlite3.connect(path)
     try:
-        assert raw.execute("PRAGMA user_version").fetchone() == (1,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (2,)
         assert raw.execute("PRAGMA application_id").fetchone() == (0x4F4B524B,)
         tables = [row[0] for row in raw.execute("SELECT name FROM sqlite_master ORDER BY name")]
     finally:
@@ -545,13 +686,17 @@ def test_the_file_is_in_wal_mode_with_the_documented_settings(tmp_path):
         "baselines",
         "check_ins",
         "check_ins_by_key_result",
+        "cycle_results",
         "locks",
         "measurements",
         "measurements_history",
+        "reviews",
         "runs",
         "runs_by_plan",
         "sqlite_autoindex_baselines_1",
+        "sqlite_autoindex_cycle_results_1",
         "sqlite_autoindex_locks_1",
+        "sqlite_autoindex_reviews_1",
         "sqlite_autoindex_runs_1",
     ]
 
@@ -588,7 +733,7 @@ def test_reopening_is_idempotent_and_keeps_everything(tmp_path):
         first.record_run(run_of(), [record()])
     for _ in range(2):
         with open_store(path) as again:
-            assert again.schema_version == 1
+            assert again.schema_version == 2
             assert len(again.history(PLAN, "signups")) == 1
 
 
@@ -602,7 +747,7 @@ def test_a_store_from_a_newer_okrkit_is_refused_untouched(tmp_path):
     with pytest.raises(SchemaVersionError) as caught:
         open_store(path)
     assert str(caught.value) == (
-        f"store {path} was written by a newer okrkit (schema 7, this one knows 1): upgrade okrkit"
+        f"store {path} was written by a newer okrkit (schema 7, this one knows 2): upgrade okrkit"
     )
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone() == (7,)
@@ -614,7 +759,7 @@ def test_an_empty_sqlite_file_is_made_a_store(tmp_path):
     sqlite3.connect(path).close()  # a database with nothing in it: version 0
     path.touch()
     with open_store(path) as opened:
-        assert opened.schema_version == 1
+        assert opened.schema_version == 2
         opened.backfill([record()])
 
 
@@ -628,11 +773,32 @@ def test_missing_migration_steps_are_applied_in_order_in_one_transaction(tmp_pat
         sqlite_store, "MIGRATIONS", (*sqlite_store.MIGRATIONS, version_2, version_3)
     )
     with open_store(path) as migrated:
-        assert migrated.schema_version == 3
+        assert migrated.schema_version == 4
         assert migrated._connection.execute("SELECT text FROM notes").fetchall() == [
             ("added by step 3",)
         ]
         assert len(migrated.history(PLAN, "signups")) == 1
+
+
+def test_a_version_1_store_gains_reviews_and_cycle_results_and_keeps_its_data(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "okrs.okrkit.db"
+    monkeypatch.setattr(sqlite_store, "MIGRATIONS", sqlite_store.MIGRATIONS[:1])
+    with open_store(path) as old:
+        assert old.schema_version == 1
+        old.record_run(run_of(), [record(value=42)], [baseline()])
+        old.add_check_in(PLAN, CheckIn("signups", at(1), confidence=0.5))
+    monkeypatch.undo()
+    with open_store(path) as migrated:
+        assert migrated.schema_version == 2
+        assert [r.value for r in migrated.history(PLAN, "signups")] == [42.0]
+        assert migrated.baseline(PLAN, "mentions").value == 120.0
+        assert len(migrated.check_ins(PLAN)) == 1
+        migrated.record_review(PLAN, {"moved": []}, at(7))
+        migrated.record_cycle_results(PLAN, Q3, [cycle_result()])
+        assert migrated.last_review(PLAN) == (at(7), {"moved": []})
+        assert migrated.cycle_results(PLAN) == [cycle_result()]
 
 
 def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
@@ -645,7 +811,7 @@ def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
         open_store(path)
     monkeypatch.setattr(sqlite_store, "MIGRATIONS", good)
     with open_store(path) as opened:
-        assert opened.schema_version == 1
+        assert opened.schema_version == 2
         tables = opened._connection.execute("SELECT name FROM sqlite_master").fetchall()
         assert ("notes",) not in tables
 
@@ -865,7 +1031,7 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
         for _ in range(4)
     ]
     outputs = [child.communicate(timeout=60)[0] for child in children]
-    assert outputs == ["1\n"] * 4
+    assert outputs == ["2\n"] * 4
     assert [child.returncode for child in children] == [0] * 4
 
 

@@ -3,7 +3,9 @@
 A refresh reads key results from live sources and writes each value as a `Record` with its
 provenance (connector, settings fingerprint, raw value, run), together with a `RunRecord` of the
 run itself and any `Baseline` it measured, in one transaction. Scoring and reports read them
-back. `open_store` opens a store by URL; every store follows the `Store` protocol:
+back. Reviews are kept so that the next one compares against them, and each cycle's final
+scores as `CycleResult`s, so that a retrospective can look across cycles. `open_store` opens a
+store by URL; every store follows the `Store` protocol:
 
     >>> with open_store(":memory:") as store:
     ...     store.plans()
@@ -25,6 +27,7 @@ from okrkit.store._base import (
     DEFAULT_LOCK_TTL,
     RUN_STATUSES,
     Baseline,
+    CycleResult,
     Record,
     RunRecord,
     Store,
@@ -39,6 +42,7 @@ __all__ = [
     "RUN_STATUSES",
     "STORE_SUFFIX",
     "Baseline",
+    "CycleResult",
     "Record",
     "RunRecord",
     "Store",

@@ -1,13 +1,15 @@
 """What every store holds and promises: the stored records, the `Store` protocol, the checks.
 
-The records (`Record`, `RunRecord`, `Baseline`) are plain frozen containers: they hold what they
-are given, so that a refresh can build a million of them cheaply. Every store checks them when
-they are written and raises `StoreError` naming the bad one; nothing invalid is ever stored.
+The records (`Record`, `RunRecord`, `Baseline`, `CycleResult`) are plain frozen containers: they
+hold what they are given, so that a refresh can build a million of them cheaply. Every store
+checks them when they are written and raises `StoreError` naming the bad one; nothing invalid is
+ever stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 import attrs
 
 from okrkit.errors import StoreError
-from okrkit.model import CheckIn, Measurement
+from okrkit.model import CheckIn, Cycle, Kind, Measurement
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -25,13 +27,17 @@ __all__ = [
     "DEFAULT_LOCK_TTL",
     "RUN_STATUSES",
     "Baseline",
+    "CycleResult",
     "Record",
     "RunRecord",
     "Store",
     "check_baseline",
+    "check_cycle",
+    "check_cycle_result",
     "check_instant",
     "check_plan",
     "check_record",
+    "check_review",
     "check_run",
     "mask_url",
 ]
@@ -113,9 +119,27 @@ class Baseline:
     run_id: str | None = None
 
 
+@attrs.frozen
+class CycleResult:
+    """A key result's final score in one cycle, as a retrospective recorded it.
+
+    `score` is the key result's progress at the cycle's end (0..1), or None when it could not
+    be scored; `kind` is its objective's (committed or aspirational) in that cycle.
+    """
+
+    plan: str
+    cycle: Cycle
+    objective: str
+    key_result: str
+    kind: Kind
+    score: float | None
+    recorded_at: dt.datetime
+
+
 @runtime_checkable
 class Store(Protocol):
-    """Where measurements, check-ins, baselines and refresh runs are kept, with provenance.
+    """Where measurements, check-ins, baselines and refresh runs are kept, with provenance, and
+    the reviews and cycle results that reviews and retrospectives record.
 
     Every write is one transaction: all of it is stored, or none of it. Times go in with a time
     zone and come back in UTC.
@@ -164,6 +188,18 @@ class Store(Protocol):
     def runs(self, plan: str, *, limit: int = 20) -> list[RunRecord]: ...
 
     def plans(self) -> list[str]: ...
+
+    def record_review(self, plan: str, review: Mapping[str, Any], at: dt.datetime) -> None: ...
+
+    def last_review(
+        self, plan: str, *, before: dt.datetime | None = None
+    ) -> tuple[dt.datetime, dict[str, Any]] | None: ...
+
+    def record_cycle_results(
+        self, plan: str, cycle: Cycle, results: Iterable[CycleResult]
+    ) -> int: ...
+
+    def cycle_results(self, plan: str) -> list[CycleResult]: ...
 
     def lock(
         self, plan: str, *, holder: str, ttl: dt.timedelta = DEFAULT_LOCK_TTL
@@ -294,3 +330,60 @@ def check_baseline(baseline: Any, index: int, *, plan: str, run_id: str) -> Base
     _check_text(baseline.source, f"{what}: source")
     _check_run_id(baseline.run_id, what, run_id)
     return baseline
+
+
+def check_review(review: Any, what: str = "review") -> str:
+    """The review as JSON text, or StoreError when it is not a JSON-ready mapping."""
+    if not isinstance(review, Mapping):
+        raise StoreError(f"{what} must be a mapping of JSON-ready data, got {review!r}")
+    try:
+        return json.dumps(
+            _plain_data(review), allow_nan=False, ensure_ascii=False, separators=(",", ":")
+        )
+    except (TypeError, ValueError) as error:
+        raise StoreError(
+            f"{what} is not JSON-ready ({error}): use text, numbers, booleans, None, lists and "
+            "mappings"
+        ) from error
+
+
+def _plain_data(value: Any) -> Any:
+    """Mappings and tuples as JSON takes them (a frozen mapping is a mapping too)."""
+    if isinstance(value, Mapping):
+        return {key: _plain_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_data(item) for item in value]
+    return value
+
+
+def check_cycle(cycle: Any, what: str = "cycle") -> Cycle:
+    if not isinstance(cycle, Cycle):
+        raise StoreError(f"{what} must be an okrkit Cycle, not {cycle!r}")
+    return cycle
+
+
+def check_cycle_result(result: Any, index: int, *, plan: str, cycle: Cycle) -> CycleResult:
+    """Check the cycle result at `index` of a write: of that plan and cycle, every field valid."""
+    if not isinstance(result, CycleResult):
+        raise StoreError(
+            f"cycle result {index} is a {type(result).__name__}, not an okrkit CycleResult"
+        )
+    what = f"cycle result {index} (key result {result.key_result!r})"
+    if result.plan != plan:
+        raise StoreError(f"{what} is for plan {result.plan!r}, not for plan {plan!r}")
+    if not isinstance(result.cycle, Cycle) or result.cycle != cycle:
+        raise StoreError(f"{what} is for cycle {result.cycle}, not for cycle {cycle}")
+    _check_key_result(result.key_result, f"cycle result {index}")
+    if not isinstance(result.objective, str) or not _ID.match(result.objective):
+        raise StoreError(f"{what}: {result.objective!r} is not an objective id")
+    kind: Any = result.kind  # typed Kind, but a plain container holds what it is given
+    if kind not in tuple(member.value for member in Kind):
+        raise StoreError(
+            f"{what}: kind {kind!r} is not one of {', '.join(member.value for member in Kind)}"
+        )
+    if result.score is not None:
+        score = _check_number(result.score, f"{what}: score")
+        if not 0 <= score <= 1:
+            raise StoreError(f"{what}: score must be between 0 and 1, got {score!r}")
+    check_instant(result.recorded_at, f"{what}: recorded_at")
+    return result

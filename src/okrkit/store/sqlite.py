@@ -20,22 +20,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from okrkit.errors import SchemaVersionError, StoreError, StoreLockedError
-from okrkit.model import CheckIn, Measurement
+from okrkit.model import CheckIn, Cycle, Kind, Measurement
 from okrkit.store._base import (
     DEFAULT_LOCK_TTL,
     Baseline,
+    CycleResult,
     Record,
     RunRecord,
     check_baseline,
+    check_cycle,
+    check_cycle_result,
     check_instant,
     check_plan,
     check_record,
+    check_review,
     check_run,
     mask_url,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 __all__ = ["APPLICATION_ID", "BUSY_TIMEOUT", "MIGRATIONS", "SQLiteStore", "schema_version"]
 
@@ -105,6 +109,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             expires_at  INTEGER NOT NULL
         )""",
     ),
+    (
+        """CREATE TABLE reviews (
+            plan        TEXT    NOT NULL,
+            at          INTEGER NOT NULL,
+            data        TEXT    NOT NULL,
+            PRIMARY KEY (plan, at)
+        )""",
+        """CREATE TABLE cycle_results (
+            plan        TEXT    NOT NULL,
+            cycle       TEXT    NOT NULL,
+            cycle_start TEXT    NOT NULL,
+            cycle_end   TEXT    NOT NULL,
+            key_result  TEXT    NOT NULL,
+            objective   TEXT    NOT NULL,
+            kind        TEXT    NOT NULL CHECK (kind IN ('committed', 'aspirational')),
+            score       REAL    CHECK (score BETWEEN 0 AND 1),
+            recorded_at INTEGER NOT NULL,
+            PRIMARY KEY (plan, cycle_start, cycle_end, key_result)
+        )""",
+    ),
 )
 
 # Set on every connection. The page cache and memory map keep a large history fast to read.
@@ -169,6 +193,8 @@ SELECT plan FROM measured WHERE plan IS NOT NULL
 UNION SELECT plan FROM runs
 UNION SELECT plan FROM check_ins
 UNION SELECT plan FROM baselines
+UNION SELECT plan FROM reviews
+UNION SELECT plan FROM cycle_results
 ORDER BY 1
 """
 
@@ -718,6 +744,97 @@ class SQLiteStore:
     def plans(self) -> list[str]:
         """Every plan key with anything stored, sorted."""
         return [row[0] for row in self._read(_PLANS_SQL, (), "listing plans")]
+
+    def record_review(self, plan: str, review: Mapping[str, Any], at: dt.datetime) -> None:
+        """Store a review of the plan made at `at`; a review at the same moment is replaced."""
+        check_plan(plan)
+        check_instant(at, "the review's at")
+        text = check_review(review, f"the review of plan {plan!r}")
+        with self._write(f"recording a review of plan {plan!r}") as connection:
+            connection.execute(
+                "INSERT INTO reviews (plan, at, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (plan, at) DO UPDATE SET data = excluded.data",
+                (plan, _micros(at), text),
+            )
+
+    def last_review(
+        self, plan: str, *, before: dt.datetime | None = None
+    ) -> tuple[dt.datetime, dict[str, Any]] | None:
+        """The plan's latest review (made strictly before `before`, if given): when, and its
+        data; None when there is none."""
+        rows = self._read(
+            "SELECT at, data FROM reviews WHERE plan = ? AND at < ? ORDER BY at DESC LIMIT 1",
+            (plan, _bound(before, "before", _LATEST)),
+            "reading the last review",
+        )
+        if not rows:
+            return None
+        at, data = rows[0]
+        return _instant(at), dict(json.loads(data))
+
+    def record_cycle_results(self, plan: str, cycle: Cycle, results: Iterable[CycleResult]) -> int:
+        """Store the plan's results for `cycle` in one transaction, replacing any earlier record
+        of the same cycle (same start and end); the number stored."""
+        check_plan(plan)
+        check_cycle(cycle)
+        rows: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for index, result in enumerate(results):
+            check_cycle_result(result, index, plan=plan, cycle=cycle)
+            if result.key_result in seen:
+                raise StoreError(
+                    f"cycle result {index}: key result {result.key_result!r} appears twice; "
+                    "give one result per key result"
+                )
+            seen.add(result.key_result)
+            rows.append(
+                (
+                    plan,
+                    str(cycle),
+                    cycle.start.isoformat(),
+                    cycle.end.isoformat(),
+                    result.key_result,
+                    result.objective,
+                    Kind(result.kind).value,
+                    None if result.score is None else float(result.score),
+                    _micros(result.recorded_at),
+                )
+            )
+        with self._write(f"recording the results of cycle {cycle}") as connection:
+            connection.execute(
+                "DELETE FROM cycle_results WHERE plan = ? AND cycle_start = ? AND cycle_end = ?",
+                (plan, cycle.start.isoformat(), cycle.end.isoformat()),
+            )
+            connection.executemany(
+                "INSERT INTO cycle_results (plan, cycle, cycle_start, cycle_end, key_result, "
+                "objective, kind, score, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def cycle_results(self, plan: str) -> list[CycleResult]:
+        """Every cycle's recorded results, oldest cycle first, each in the order written."""
+        rows = self._read(
+            "SELECT cycle, cycle_start, cycle_end, objective, key_result, kind, score, "
+            "recorded_at FROM cycle_results WHERE plan = ? "
+            "ORDER BY cycle_start, cycle_end, rowid",
+            (plan,),
+            "reading cycle results",
+        )
+        cycles: dict[tuple[str, str, str], Cycle] = {}
+        results = []
+        for label, start, end, objective, key_result, kind, score, recorded_at in rows:
+            cycle = cycles.get((label, start, end))
+            if cycle is None:
+                cycle = cycles[label, start, end] = Cycle(
+                    dt.date.fromisoformat(start), dt.date.fromisoformat(end), label
+                )
+            results.append(
+                CycleResult(
+                    plan, cycle, objective, key_result, Kind(kind), score, _instant(recorded_at)
+                )
+            )
+        return results
 
     @contextlib.contextmanager
     def lock(
