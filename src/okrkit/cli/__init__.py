@@ -122,4 +122,4 @@ def _moment(value: str | None) -> dt.datetime:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from okrkit.cli import _live, _plan  # noqa: E402, F401
+from okrkit.cli import _live, _plan, _reflect  # noqa: E402, F401

@@ -1,0 +1,56 @@
+"""Reports: one plain mapping describing a plan at a moment, rendered for people and programs.
+
+`build(plan, store, at)` makes the report mapping from a plan and the store;
+`render(report, format)` turns it into ``text`` (a terminal view with bars),
+``markdown`` (for a pull request or a chat message), ``json`` (the mapping itself), ``csv`` (one
+row per key result) or ``html`` (a self-contained dashboard with charts); `to_dataframe(report)`
+gives the CSV's rows as a pandas DataFrame. The renderers are pure functions of the mapping: they
+read no clock and no files. The mapping's shape is documented in ``docs/reference/reports.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from okrkit.report._build import build
+from okrkit.report._html import render_html
+from okrkit.report._markdown import render_markdown
+from okrkit.report._tabular import COLUMNS, render_csv, render_json, to_dataframe
+from okrkit.report._text import render_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = ["COLUMNS", "FORMATS", "build", "render", "to_dataframe"]
+
+FORMATS = ("text", "markdown", "json", "csv", "html")
+
+_PLAIN: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "markdown": render_markdown,
+    "json": render_json,
+    "csv": render_csv,
+    "html": render_html,
+}
+
+
+def render(
+    report: Mapping[str, Any],
+    format: str = "text",  # noqa: A002  # the documented name, as in `--format`
+    *,
+    color: bool = False,
+    width: int = 100,
+) -> str:
+    """The report mapping as a string in one of the `FORMATS`.
+
+    `color` (ANSI colours) and `width` (the longest line, at least 20) apply to ``text`` only.
+    Raises `ValueError` for an unknown format.
+    """
+    if format == "text":
+        return render_text(report, color=color, width=width)
+    try:
+        renderer = _PLAIN[format]
+    except KeyError:
+        raise ValueError(
+            f"unknown report format {format!r}: choose one of {', '.join(FORMATS)}"
+        ) from None
+    return renderer(report)
