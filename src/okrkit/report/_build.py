@@ -8,7 +8,6 @@ notebook can use it without rendering anything.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,8 @@ from okrkit.live import status
 from okrkit.runner import plan_key
 
 if TYPE_CHECKING:
+    import os
+
     from okrkit.model import Measurement, Plan
     from okrkit.store import Store
 
