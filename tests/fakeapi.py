@@ -1,13 +1,15 @@
 """A real HTTP server on 127.0.0.1 for tests of a connector's whole path.
 
 Each route answers from a script of responses, one per request (the last one repeats), and every
-request is recorded. A response can be delayed (to trip timeouts), cut short mid-body, or be any
-status, headers and body.
+request is recorded. A response can be delayed (to trip timeouts), cut short mid-body, sent
+without a Content-Length (chunked), or be any status, headers and body. Given an
+``ssl.SSLContext``, the server speaks HTTPS (for connectors that accept only https addresses).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ class Answer:
     headers: dict[str, str] = attrs.field(factory=dict)
     delay: float = 0.0
     cut: bool = False  # promise a longer body than is sent, then close
+    chunked: bool = False  # no Content-Length: the body in chunks (Transfer-Encoding: chunked)
 
     def payload(self, seen: Seen | None = None) -> bytes:
         """The body's bytes; a callable body is called with the request (a `Seen`) first, so
@@ -47,8 +50,24 @@ class Seen:
     target: str = ""  # the request line's target: the path with its query string, as sent
 
 
+class _TlsServer(ThreadingHTTPServer):
+    """A threaded HTTP server that speaks TLS; the handshake runs in the request's thread."""
+
+    tls: ssl.SSLContext
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            wrapped = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # a client that gave up during the handshake
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            wrapped.close()
+
+
 class FakeApi:
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, list[Answer]] = {}
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
@@ -68,7 +87,12 @@ class FakeApi:
             def do_POST(self) -> None:
                 api.handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is None:
+            self.server: ThreadingHTTPServer = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        else:
+            self.server = _TlsServer(("127.0.0.1", 0), Handler)
+            self.server.tls = tls
+        self.scheme = "http" if tls is None else "https"
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -78,12 +102,19 @@ class FakeApi:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def route(self, path: str, *answers: Answer | Any) -> str:
         """Script a path's answers; plain values are JSON bodies with status 200."""
         self.routes[path] = [a if isinstance(a, Answer) else Answer(body=a) for a in answers]
         return self.url + path
+
+    def reset(self) -> None:
+        """Forget every route and request: the server is as new, for the next test."""
+        with self.lock:
+            self.routes.clear()
+            self.seen.clear()
+            self.most_in_flight = self.in_flight
 
     def requests_to(self, path: str) -> list[Seen]:
         return [seen for seen in self.seen if seen.path == path]
@@ -120,6 +151,14 @@ class FakeApi:
                 handler.send_header(name, value)
             if "Content-Type" not in answer.headers:
                 handler.send_header("Content-Type", "application/json")
+            if answer.chunked:
+                handler.send_header("Transfer-Encoding", "chunked")
+                handler.end_headers()
+                for start in range(0, len(payload), 65536):
+                    chunk = payload[start : start + 65536]
+                    handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                handler.wfile.write(b"0\r\n\r\n")
+                return
             handler.send_header("Content-Length", str(len(payload) * (2 if answer.cut else 1)))
             handler.end_headers()
             if answer.cut:
@@ -128,7 +167,7 @@ class FakeApi:
                 handler.close_connection = True
                 return
             handler.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             pass
         finally:
             with self.lock:
