@@ -419,30 +419,13 @@ _OVERFLOW = (
     "where the value becomes a float (parse_number, count_of, count_at, the YouTube, Sheets and "
     "GA4 readers) and refuse it as 'not a finite number'"
 )
-_HTTPLIB2_RESET = (
-    "a body cut short raises http.client.IncompleteRead, which the {0} error mapping does not "
-    "know (it is neither OSError nor HttpLib2Error): terminal and never retried; fix: map "
-    "http.client.HTTPException to TransientError in {1}"
-)
-_HTTPLIB2_REDIRECT = (
-    "httplib2's RedirectLimit is an HttpLib2Error, mapped to a transient 'could not reach' and "
-    "retried (18 requests); a redirect loop is a misconfiguration that never passes (HttpClient "
-    "calls it terminal); fix: map httplib2.RedirectLimit to TerminalError in {0}"
-)
 _HTTPLIB2_HUGE = (
     "httplib2 reads any body whole into memory: nothing caps it as HttpClient's max_body does "
     "(10 MiB, terminal); fix: a transport in {0} that refuses a Content-Length over the cap and "
     "stops reading past it"
 )
 BUGS: dict[tuple[str, str], str] = {
-    **{("value-1e400", name): _OVERFLOW for name in VENDORS if name != "csv"},
-    ("reset", "youtube"): _HTTPLIB2_RESET.format(
-        "YouTube", "okrkit_youtube._errors.from_exception"
-    ),
-    ("reset", "sheets"): _HTTPLIB2_RESET.format("Google", "okrkit_google._google.translate"),
-    ("reset", "ga4"): _HTTPLIB2_RESET.format("Google", "okrkit_google._google.translate"),
-    ("redirect-loop", "youtube"): _HTTPLIB2_REDIRECT.format("okrkit_youtube._errors"),
-    ("redirect-loop", "sheets"): _HTTPLIB2_REDIRECT.format("okrkit_google._google.translate"),
+    **{("value-1e400", name): _OVERFLOW for name in VENDORS if name not in ("csv", "http")},
     **{
         (fault, name): _HTTPLIB2_HUGE.format(
             "okrkit_youtube._client.default_http"

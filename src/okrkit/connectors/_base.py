@@ -56,8 +56,13 @@ class Query:
 
 
 def _finite(_instance: Any, _attribute: Any, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TerminalError(f"the source answered {value!r}, which is not a finite number")
+    try:
+        finite = not isinstance(value, bool) and math.isfinite(value)
+    except (TypeError, OverflowError):  # not a number, or an integer no float can hold
+        finite = False
+    if not finite:
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}..."
+        raise TerminalError(f"the source answered {shown}, which is not a finite number")
 
 
 @attrs.frozen

@@ -228,9 +228,13 @@ def translate(error: Exception, api: GoogleApi, context: Context) -> ConnectorEr
         )
     if isinstance(error, TimeoutError):
         return TransientError(f"{api.product} did not answer within {context.timeout:g}s")
+    import http.client  # noqa: PLC0415
+
     import httplib2  # noqa: PLC0415
 
-    if isinstance(error, httplib2.HttpLib2Error | OSError):
+    if isinstance(error, httplib2.RedirectLimit):
+        return TerminalError(f"{api.product} kept redirecting; check the address it is asked at")
+    if isinstance(error, httplib2.HttpLib2Error | OSError | http.client.HTTPException):
         reason = _clip(context.redactor.redact(str(error) or type(error).__name__))
         return TransientError(f"could not connect to {api.product}: {reason}")
     if isinstance(error, ValueError):  # googleapiclient could not decode the answer

@@ -9,6 +9,7 @@ status and the reasons decide the class; the message is written here, never take
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import ssl
@@ -164,7 +165,11 @@ def from_exception(error: BaseException, call: str, redactor: Redactor) -> Conne
         )
     if isinstance(error, TimeoutError):
         return TransientError(f"YouTube {call} timed out ({reason}); it is tried again")
-    if isinstance(error, OSError | httplib2.HttpLib2Error):
+    if isinstance(error, httplib2.RedirectLimit):
+        return TerminalError(
+            f"YouTube {call}: the server kept redirecting ({reason}); check the endpoint"
+        )
+    if isinstance(error, OSError | httplib2.HttpLib2Error | http.client.HTTPException):
         return TransientError(
             f"YouTube {call}: could not reach the API ({type(error).__name__}: {reason}); "
             "it is tried again"

@@ -42,7 +42,10 @@ def parse_number(value: Any) -> float:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{describe_value(value)} is not a number")
     if isinstance(value, int | float | decimal.Decimal):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer no float can hold
+            raise ValueError(f"{describe_value(value)} is not a finite number") from None
     elif isinstance(value, str):
         text = value.strip()
         if _GROUPED_NUMBER.match(text):
