@@ -137,16 +137,6 @@ def test_refreshes_started_at_once_fetch_once(count, fake_api, tmp_path):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="opening a new store checks its header (user_version, application_id) and then its "
-    "tables in separate reads outside any transaction: when another process creates the store "
-    "in between, the tables are there but the header read before says 0, and the store is "
-    "refused as 'a SQLite database of another application' (seen with four refreshes started "
-    "at once on a new store); fix: read the header and the table list in one read transaction "
-    "(BEGIN ... COMMIT), or leave the check of an unmarked file to the one _migrate repeats "
-    "under BEGIN IMMEDIATE",
-)
 def test_two_processes_may_create_the_same_new_store_at_once(tmp_path, monkeypatch):
     path = tmp_path / "new.okrkit.db"
     header = SQLiteStore._header

@@ -357,11 +357,14 @@ class SQLiteStore:
             raise self._failure(error, "opening it") from error
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            self._check_header(connection)
-            connection.execute("PRAGMA journal_mode = WAL")
+            # an unmarked file with tables is judged in _migrate, under the write lock: another
+            # process may be creating the store right now
+            self._check_header(connection, final=False)
             for pragma in _PRAGMAS:
                 connection.execute(pragma)
             self._migrate(connection)
+            # only now that it is known to be an okrkit store: WAL is a setting of the file
+            connection.execute("PRAGMA journal_mode = WAL")
         except BaseException as error:
             connection.close()
             if isinstance(error, sqlite3.Error):
@@ -388,11 +391,19 @@ class SQLiteStore:
         application = connection.execute("PRAGMA application_id").fetchone()[0]
         return int(version), int(application)
 
-    def _check_header(self, connection: sqlite3.Connection) -> tuple[int, int]:
-        """Refuse a database that is not an okrkit store, or is newer than this okrkit."""
+    def _check_header(
+        self, connection: sqlite3.Connection, *, final: bool = True
+    ) -> tuple[int, int]:
+        """Refuse a database that is not an okrkit store, or is newer than this okrkit.
+
+        Not `final`, an unmarked file that already has tables passes: only under the write
+        lock can okrkit tell another application's database from a store being created.
+        """
         version, application = self._header(connection)
         known = schema_version()
         if application == 0:
+            if not final:
+                return version, application
             tables = [
                 row[0]
                 for row in connection.execute(
