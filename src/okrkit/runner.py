@@ -245,7 +245,7 @@ class _Planner:
                 Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
             ) from None
         settings = structure_settings(connector, resolved, key_result.id)
-        return options, connector, settings, _fingerprint(thaw(source))
+        return options, connector, settings, _fingerprint(source)  # plain: job() thawed it
 
     def job(self, key_result: KeyResult) -> _Job:
         assert key_result.source is not None  # noqa: S101  # only sourced key results come here
@@ -341,6 +341,12 @@ def _call(
             answers = check_results(type(instance), batch, instance.fetch(batch, context))
         except ConnectorError as error:
             answers = [error] * len(batch)
+        except OverflowError:  # float() of an integer no float holds, inside the connector
+            crash = TerminalError(
+                f"connector {type(instance).name!r} got a number too large for a float from "
+                "its source"
+            )
+            answers = [crash] * len(batch)
         except Exception as error:  # noqa: BLE001  # a plugin's bug fails its key results only
             crash = TerminalError(
                 f"connector {type(instance).name!r} crashed: {type(error).__name__}: {error}"
@@ -406,6 +412,7 @@ class _Run:
                 by_connector[part.connector].append(part)
         instances: list[Connector] = []
         tasks: list[tuple[Connector, list[_Part]]] = []
+        batches: list[tuple[Connector, list[_Part]]] = []
         for connector_type, parts in by_connector.items():
             try:
                 instance = connector_type()
@@ -418,9 +425,12 @@ class _Run:
                 continue
             instances.append(instance)
             if connector_type.batch:
-                tasks.append((instance, parts))
+                batches.append((instance, parts))
             else:
                 tasks.extend((instance, [part]) for part in parts)
+        # a batch makes its calls one after another: start it first, so that it runs beside the
+        # single queries instead of after them (the longest task first keeps the run short)
+        tasks[:0] = batches
         try:
             with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
                 futures = {

@@ -422,7 +422,8 @@ def _score_key_result(
     target = key_result.target
     base = _start(target, None) if target is not None else None
     goal = None if target is None else target.goal()
-    blank = KeyResultScore(
+    # the fields of the score, built once (attrs.evolve costs more than scoring itself)
+    fields: dict[str, Any] = dict(  # noqa: C408  # the field names as KeyResultScore takes them
         id=key_result.id,
         title=key_result.title,
         value=None if value is None else float(value),
@@ -443,11 +444,11 @@ def _score_key_result(
         baseline_known=target is None or target.threshold or base is not None,
     )
     if (why := _missing(key_result)) is not None:
-        return attrs.evolve(blank, reason=why)
+        return KeyResultScore(**fields, reason=why)
     assert target is not None  # noqa: S101  # _missing said so
     if value is None:
-        return attrs.evolve(
-            blank,
+        return KeyResultScore(
+            **fields,
             reason=f"no value yet: no measurement, current value or check-in at or before "
             f"{moment.isoformat()}",
         )
@@ -470,7 +471,7 @@ def _score_key_result(
         status = Status.ON_TRACK
     else:
         status = pace.judge(result.progress, expected)
-    if not blank.baseline_known:
+    if not fields["baseline_known"]:
         reasons.append("no baseline: progress counts only whether the goal is met")
     if (
         confident is not None
@@ -483,16 +484,15 @@ def _score_key_result(
             f"confidence {confident.confidence:g} is below {_LOW_CONFIDENCE:g} at the latest "
             "check-in"
         )
-    return attrs.evolve(
-        blank,
+    fields.update(
         goal=result.goal,
         progress=result.progress,
         attainment=attainment,
         status=status,
         grade=grade(result.progress),
         met=result.met,
-        reason="; ".join(reasons) or None,
     )
+    return KeyResultScore(**fields, reason="; ".join(reasons) or None)
 
 
 def _score_objective(

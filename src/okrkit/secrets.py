@@ -84,6 +84,8 @@ class Redactor:
         """Mask `secret` from now on, and the forms it takes on the wire and in messages:
         without surrounding whitespace (a value read from a file ends in a newline), and
         percent-encoded (as in a URL's query string)."""
+        if secret in self._secrets:  # the same key on every key result of a run: known already
+            return
         forms = {
             form
             for value in (secret, secret.strip())

@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from okrkit.errors import (
     ConnectorError,
@@ -76,6 +76,62 @@ class _HostLimiter:
             self.sleep(slot - now)
 
 
+_SESSION_CLASS: Any = None
+
+
+def _session_class() -> Any:
+    """`requests.Session` that reads the environment's proxy settings once per origin.
+
+    With ``trust_env`` (the default) requests asks the environment for proxies on every request:
+    `get_environ_proxies` reads every environment variable twice and checks ``no_proxy``, which
+    costs more than the rest of okrkit's work on a request. The answer depends only on the
+    origin and the environment, so a session (one per thread, for one run) keeps it per origin.
+    Redirects still ask the environment, as requests does.
+    """
+    global _SESSION_CLASS  # noqa: PLW0603  # built on first use: requests loads only then
+    if _SESSION_CLASS is None:
+        import os  # noqa: PLC0415
+
+        import requests  # noqa: PLC0415
+        from requests.sessions import merge_setting  # noqa: PLC0415
+        from requests.utils import get_environ_proxies  # noqa: PLC0415
+
+        class Session(requests.Session):
+            def __init__(self) -> None:
+                super().__init__()
+                self.environ_proxies: dict[tuple[str, str, Any], dict[str, str]] = {}
+
+            def merge_environment_settings(
+                self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+            ) -> dict[str, Any]:
+                if not self.trust_env or not isinstance(url, str):
+                    return super().merge_environment_settings(url, proxies, stream, verify, cert)
+                no_proxy = proxies.get("no_proxy") if proxies is not None else None
+                parts = urlsplit(url)
+                key = (parts.scheme, parts.netloc, no_proxy)
+                found = self.environ_proxies.get(key)
+                if found is None:
+                    found = self.environ_proxies[key] = get_environ_proxies(url, no_proxy=no_proxy)
+                if proxies is not None:
+                    for name, value in found.items():
+                        proxies.setdefault(name, value)
+                if verify is True or verify is None:
+                    verify = (
+                        os.environ.get("REQUESTS_CA_BUNDLE")
+                        or os.environ.get("CURL_CA_BUNDLE")
+                        or verify
+                    )
+                return {
+                    "proxies": merge_setting(proxies, self.proxies),
+                    "stream": merge_setting(stream, self.stream),
+                    "verify": merge_setting(verify, self.verify),
+                    "cert": merge_setting(cert, self.cert),
+                }
+
+        _SESSION_CLASS = Session
+    return _SESSION_CLASS
+
+
 class HttpClient:
     """A `requests` session for a refresh run.
 
@@ -116,9 +172,7 @@ class HttpClient:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            import requests  # noqa: PLC0415
-
-            session = requests.Session()
+            session = _session_class()()
             session.headers["User-Agent"] = self._user_agent
             session.max_redirects = self._max_redirects
             session.trust_env = True
@@ -145,44 +199,53 @@ class HttpClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TerminalError(f"{self.redactor.redact(url)!r} is not an http(s) URL")
         host = parts.hostname
-        shown = self.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
         self._limit(host)
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = self._session().request(method, url, stream=True, **kwargs)
-        except requests.Timeout:
-            raise TransientError(f"{method} {shown} timed out after {self.timeout:g}s") from None
-        except requests.TooManyRedirects:
-            raise TerminalError(
-                f"{method} {shown} was redirected more than {self._max_redirects} times"
-            ) from None
-        except requests.ConnectionError as error:
-            reason = _cut(self.redactor.redact(_reason(error)), 300)
-            raise TransientError(
-                f"{method} {shown}: could not connect to {host}: {reason}"
-            ) from None
         except requests.RequestException as error:
-            raise TerminalError(
-                f"{method} {shown}: {_cut(self.redactor.redact(_reason(error)), 300)}"
-            ) from None
+            shown = self._shown(parts)
+            raise self._failure(method, shown, host, error) from None
         try:
-            self._read_capped(response, shown)
+            self._read_capped(response, parts)
         except requests.RequestException as error:
             response.close()
             raise TransientError(
-                f"{method} {shown}: the connection broke while reading the answer "
+                f"{method} {self._shown(parts)}: the connection broke while reading the answer "
                 f"({_cut(self.redactor.redact(_reason(error)), 300)})"
             ) from None
-        self._check_status(method, shown, response)
+        if not 200 <= response.status_code < 300:
+            self._check_status(method, self._shown(parts), response)
         return response
 
-    def _read_capped(self, response: requests.Response, shown: str) -> None:
+    def _shown(self, parts: SplitResult) -> str:
+        """The address as a message shows it: without the query string, secrets masked. Built
+        only for a message: redacting costs more than a request's own work."""
+        return self.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+    def _failure(
+        self, method: str, shown: str, host: str, error: requests.RequestException
+    ) -> ConnectorError:
+        import requests  # noqa: PLC0415
+
+        if isinstance(error, requests.Timeout):
+            return TransientError(f"{method} {shown} timed out after {self.timeout:g}s")
+        if isinstance(error, requests.TooManyRedirects):
+            return TerminalError(
+                f"{method} {shown} was redirected more than {self._max_redirects} times"
+            )
+        if isinstance(error, requests.ConnectionError):
+            reason = _cut(self.redactor.redact(_reason(error)), 300)
+            return TransientError(f"{method} {shown}: could not connect to {host}: {reason}")
+        return TerminalError(f"{method} {shown}: {_cut(self.redactor.redact(_reason(error)), 300)}")
+
+    def _read_capped(self, response: requests.Response, parts: SplitResult) -> None:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_body:
             response.close()
             raise TerminalError(
-                f"the answer from {shown} is {int(declared):,} bytes, more than the "
-                f"{self.max_body:,} okrkit reads"
+                f"the answer from {self._shown(parts)} is {int(declared):,} bytes, more than "
+                f"the {self.max_body:,} okrkit reads"
             )
         chunks: list[bytes] = []
         size = 0
@@ -191,7 +254,8 @@ class HttpClient:
             if size > self.max_body:
                 response.close()
                 raise TerminalError(
-                    f"the answer from {shown} is more than the {self.max_body:,} bytes okrkit reads"
+                    f"the answer from {self._shown(parts)} is more than the {self.max_body:,} "
+                    "bytes okrkit reads"
                 )
             chunks.append(chunk)
         response._content = b"".join(chunks)  # noqa: SLF001  # requests' own cache of the body

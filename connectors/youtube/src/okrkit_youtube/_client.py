@@ -120,6 +120,16 @@ class YouTubeClient:
                 f"({type(error).__name__}): reinstall okrkit-youtube and google-api-python-client"
             ) from None
 
+        # a resource builds every one of its methods from the discovery document when made:
+        # made once per client, not once per call
+        self._resources: dict[str, Any] = {}
+
+    def _resource(self, name: str) -> Any:
+        resource = self._resources.get(name)
+        if resource is None:
+            resource = self._resources[name] = getattr(self.service, name)()
+        return resource
+
     def close(self) -> None:
         close = getattr(self.http, "close", None)
         if callable(close):
@@ -160,14 +170,14 @@ class YouTubeClient:
 
     def video_statistics(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """``videos.list(part=statistics)`` for up to 50 ids: each id found, its statistics."""
-        request = self.service.videos().list(
+        request = self._resource("videos").list(
             part="statistics", id=",".join(ids), maxResults=MAX_IDS
         )
         return _statistics_by_id(self._execute("videos.list", request))
 
     def channel_statistics(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """``channels.list(part=statistics)`` for up to 50 channel ids."""
-        request = self.service.channels().list(
+        request = self._resource("channels").list(
             part="statistics", id=",".join(ids), maxResults=MAX_IDS
         )
         return _statistics_by_id(self._execute("channels.list", request))
@@ -175,7 +185,7 @@ class YouTubeClient:
     def handle_statistics(self, handle: str) -> tuple[str, dict[str, Any]] | None:
         """``channels.list(part=statistics, forHandle=...)``: the channel's id and statistics,
         or None when no channel has the handle."""
-        request = self.service.channels().list(part="statistics", forHandle=handle)
+        request = self._resource("channels").list(part="statistics", forHandle=handle)
         found = _statistics_by_id(self._execute("channels.list", request))
         return next(iter(found.items()), None)
 
@@ -190,7 +200,7 @@ class YouTubeClient:
             }
             if token:
                 arguments["pageToken"] = token
-            request = self.service.playlistItems().list(**arguments)
+            request = self._resource("playlistItems").list(**arguments)
             page = self._execute("playlistItems.list", request)
             for item in page.get("items") or []:
                 details = item.get("contentDetails") if isinstance(item, dict) else None

@@ -16,10 +16,12 @@ items: the items ``[*]`` selects, or the length of the list or object the path p
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import attrs
@@ -33,6 +35,9 @@ from okrkit.connectors.builtin import (
     past_asked,
 )
 from okrkit.errors import ConnectorError, SettingsError, TerminalError
+
+if TYPE_CHECKING:
+    from okrkit.secrets import Redactor
 
 __all__ = ["Each", "HttpConnector", "HttpSettings", "Index", "Key", "parse_path", "select"]
 
@@ -150,24 +155,25 @@ def _walk(
         found.append((_describe(done), value))
         return
     step, rest = steps[0], steps[1:]
-    where = _describe(done)
     if isinstance(step, Key):
         if not isinstance(value, Mapping):
             hint = (
                 ": pick an item with [0], or every item with [*]" if isinstance(value, list) else ""
             )
-            raise LookupError(f"{where} is {_kind(value)}, not an object with keys{hint}")  # noqa: TRY004
+            raise LookupError(  # noqa: TRY004
+                f"{_describe(done)} is {_kind(value)}, not an object with keys{hint}"
+            )
         if step.name not in value:
-            raise LookupError(f"{where} has no key {step.name!r} ({_keys(value)})")
+            raise LookupError(f"{_describe(done)} has no key {step.name!r} ({_keys(value)})")
         _walk(value[step.name], rest, (*done, step), found)
         return
     if not isinstance(value, list):
         extra = f" ({_keys(value)})" if isinstance(value, Mapping) else ""
-        raise LookupError(f"{where} is {_kind(value)}, not a list{extra}")  # noqa: TRY004
+        raise LookupError(f"{_describe(done)} is {_kind(value)}, not a list{extra}")  # noqa: TRY004
     if isinstance(step, Index):
         if not -len(value) <= step.position < len(value):
             raise LookupError(
-                f"{where} has {len(value)} item{'' if len(value) == 1 else 's'}, "
+                f"{_describe(done)} has {len(value)} item{'' if len(value) == 1 else 's'}, "
                 f"so there is no item {step}"
             )
         _walk(value[step.position], rest, (*done, step), found)
@@ -285,27 +291,38 @@ class HttpConnector(Connector):
     windowed: ClassVar[bool] = True
     batch: ClassVar[bool] = False
 
+    def __init__(self) -> None:
+        # the secrets already given to each run's redactor (a run makes one instance)
+        self._masked: weakref.WeakKeyDictionary[Redactor, set[str]] = weakref.WeakKeyDictionary()
+
     def fetch(
         self, queries: Sequence[Query], context: Context
     ) -> Sequence[Reading | float | ConnectorError]:
         results: list[Reading | float | ConnectorError] = []
+        masked = self._masked.setdefault(context.redactor, set())
         for query in queries:
             try:
-                results.append(_fetch_one(query, context))
+                results.append(_fetch_one(query, context, masked))
             except ConnectorError as error:
                 results.append(error)
         return results
 
 
-def _fetch_one(query: Query, context: Context) -> Reading:
+@functools.lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[Step, ...]:
+    """`parse_path`, once per path: a run asks every endpoint with the same few paths."""
+    return parse_path(path)
+
+
+def _fetch_one(query: Query, context: Context, masked: set[str]) -> Reading:
     settings: HttpSettings = query.settings
-    for secret in (settings.token, settings.password):
-        if secret:
-            context.redactor.add(secret)
     headers = dict(settings.headers)
-    for header, value in headers.items():
-        if _SECRET_HEADER.search(header):
-            context.redactor.add(value)
+    secrets = [settings.token, settings.password]
+    secrets += [value for header, value in headers.items() if _SECRET_HEADER.search(header)]
+    for secret in secrets:
+        if secret and secret not in masked:  # every key result of a run shares a token or two
+            context.redactor.add(secret)
+            masked.add(secret)
     if settings.token is not None:
         headers["Authorization"] = f"Bearer {settings.token}"
 
@@ -331,20 +348,26 @@ def _fetch_one(query: Query, context: Context) -> Reading:
         kwargs["json"] = fill.data(settings.body, "body")
 
     document = context.http.json(settings.method, url, **kwargs)
-    parts = urlsplit(url)
-    shown = context.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
-    steps = parse_path(settings.path)
+
+    def shown() -> str:  # for messages only: redacting costs more than reading the answer
+        parts = urlsplit(url)
+        return context.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+    steps = _steps(settings.path)
     try:
         selected = select(document, steps)
     except LookupError as error:
         raise TerminalError(
-            f"the answer from {shown} does not have {settings.path or 'a value'!r}: {error}"
+            f"the answer from {shown()} does not have {settings.path or 'a value'!r}: {error}"
         ) from None
     return _measure(settings, steps, selected, shown)
 
 
 def _measure(
-    settings: HttpSettings, steps: Sequence[Step], selected: list[tuple[str, Any]], shown: str
+    settings: HttpSettings,
+    steps: Sequence[Step],
+    selected: list[tuple[str, Any]],
+    shown: Callable[[], str],
 ) -> Reading:
     wildcard = any(isinstance(step, Each) for step in steps)
     if not wildcard:
@@ -354,13 +377,13 @@ def _measure(
         if settings.measure == "count":
             if not isinstance(value, list | Mapping):
                 raise TerminalError(
-                    f"{where} in the answer from {shown} is {_kind(value)}: measure count "
+                    f"{where} in the answer from {shown()} is {_kind(value)}: measure count "
                     "needs a list (or an object, whose keys it counts)"
                 )
             return Reading(float(len(value)), raw={"items": len(value)})
         if not isinstance(value, list):
             raise TerminalError(
-                f"{where} in the answer from {shown} is {_kind(value)}: measure sum needs a list"
+                f"{where} in the answer from {shown()} is {_kind(value)}: measure sum needs a list"
             )
         selected = [(f"{where}[{position}]", item) for position, item in enumerate(value)]
     if settings.measure == "count":
@@ -369,11 +392,11 @@ def _measure(
     return Reading(total, raw={"items": len(selected)})
 
 
-def _number(where: str, value: Any, shown: str) -> float:
+def _number(where: str, value: Any, shown: Callable[[], str]) -> float:
     try:
         return parse_number(value)
     except ValueError as error:
-        raise TerminalError(f"{where} in the answer from {shown}: {error}") from None
+        raise TerminalError(f"{where} in the answer from {shown()}: {error}") from None
 
 
 def _has_placeholder(value: Any) -> bool:
