@@ -8,18 +8,23 @@ YAML is imported only when a file is read or written, so `import okrkit` stays l
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
+import functools
+import inspect
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
-from okrkit.errors import FileFormatError, Location, ModelError, PlanError
+from okrkit.errors import FileFormatError, Location, ModelError, PlanError, SentenceError
 from okrkit.model import (
     Cycle,
     Direction,
@@ -39,7 +44,17 @@ from okrkit.parsing import parse
 if TYPE_CHECKING:
     import yaml
 
-__all__ = ["FIELDS", "dump", "dumps", "load", "loads", "to_data"]
+__all__ = [
+    "FIELDS",
+    "MAX_ALIAS_NODES",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+    "to_data",
+]
 
 Format = Literal["yaml", "json"]
 
@@ -100,6 +115,71 @@ FIELDS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# -- Limits ------------------------------------------------------------------------------
+
+#: The largest OKR file `load` and `loads` read, in bytes: 10 MiB. Pass ``max_bytes`` to change it.
+MAX_BYTES: Final = 10 * 1024 * 1024
+
+#: How deep lists and mappings may nest, the file's top mapping being level 1 (a plan needs
+#: about 8). Pass ``max_depth`` to change it.
+MAX_DEPTH: Final = 50
+
+#: How many values YAML aliases (``*name``) may add to a file, all aliases together, each
+#: counted as a full copy of the part it names. Pass ``max_alias_nodes`` to change it.
+MAX_ALIAS_NODES: Final = 10_000
+
+_LARGEST_NUMBER: Final = int(sys.float_info.max)  # about 1.8e308: beyond it a number has no float
+_LONGEST_NUMBER: Final = 1100  # characters: "0b" and 1,024 binary digits is past the largest
+_LIBYAML_DEPTH: Final = 1000  # libyaml refuses flow collections nested deeper than this itself
+
+
+@attrs.frozen
+class _Limits:
+    max_bytes: int = MAX_BYTES
+    max_depth: int = MAX_DEPTH
+    max_alias_nodes: int = MAX_ALIAS_NODES
+
+
+def _raise_hint(name: str) -> str:
+    return f"or raise the limit: okrkit.load(path, {name}=...)"
+
+
+def _check_size(size: int, path: str | None, limits: _Limits) -> None:
+    if size > limits.max_bytes:
+        raise FileFormatError(
+            f"the file is {size:,} bytes, more than the limit of {limits.max_bytes:,}: split the "
+            f"plan into smaller files, {_raise_hint('max_bytes')}",
+            Location(path),
+        )
+
+
+def _utf8_size(text: str, limit: int) -> int:
+    """The size of `text` in UTF-8, worked out only when it could be over `limit`."""
+    if len(text) * 4 <= limit:  # no character takes more than 4 bytes
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _too_deep(location: Location, limits: _Limits) -> FileFormatError:
+    return FileFormatError(
+        f"lists and mappings nest more than {limits.max_depth} levels deep here (a plan needs "
+        f"about 8): flatten the data, {_raise_hint('max_depth')}",
+        location,
+    )
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """`repr(value)`, cut short: error messages quote what the file says, not all of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
+def _location_at(text: str, index: int, path: str | None) -> Location:
+    """The line and column of the character at `index` in `text`."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return Location(path, text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
 # -- Reading YAML with positions ---------------------------------------------------------
 
 
@@ -119,16 +199,81 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _yaml_loader(path: str | None) -> type[yaml.SafeLoader]:
+def _node_location(node: yaml.Node, path: str | None) -> Location:
+    return Location(path, *_mark(node))
+
+
+def _path_of(loader: yaml.SafeLoader) -> str | None:
+    path: str | None = getattr(loader, "okrkit_path", None)
+    return path
+
+
+_TAG: Final = "tag:yaml.org,2002:"
+_KINDS: Final = {
+    "int": "a number",
+    "float": "a number",
+    "timestamp": "a date",
+    "bool": "true or false",
+}
+
+
+def _guarded(read: Callable[..., Any], tag: str) -> Callable[..., Any]:
+    """PyYAML's constructor for `tag`, turning any failure to build the value (2026-02-30,
+    ``0x_``, ``!!timestamp hello``, ``!!bool maybe``) into an error at the value's line."""
+    what = _KINDS.get(tag.removeprefix(_TAG), f"a value tagged {tag.replace(_TAG, '!!')}")
+
+    def fail(loader: yaml.SafeLoader, node: yaml.Node, error: Exception) -> FileFormatError:
+        written = _shown(node.value) if isinstance(node.value, str) else "this value"
+        detail = f" ({error})" if isinstance(error, ValueError | OverflowError) else ""
+        return FileFormatError(
+            f"cannot read {written} as {what}{detail}: fix it, or quote it to write text",
+            _node_location(node, _path_of(loader)),
+        )
+
+    if inspect.isgeneratorfunction(read):  # sets, ordered maps: built in two steps
+
+        def construct_in_steps(loader: yaml.SafeLoader, node: yaml.Node) -> Iterator[Any]:
+            try:
+                yield from read(loader, node)
+            except (ValueError, TypeError, AttributeError, LookupError, OverflowError) as error:
+                if isinstance(error, FileFormatError):
+                    raise
+                raise fail(loader, node, error) from None
+
+        return construct_in_steps
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        try:
+            return read(loader, node)
+        except (ValueError, TypeError, AttributeError, LookupError, OverflowError) as error:
+            if isinstance(error, FileFormatError):
+                raise
+            raise fail(loader, node, error) from None
+
+    return construct
+
+
+@functools.cache
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    """A safe loader (libyaml's when installed) that records positions and refuses duplicate
+    keys, numbers too large for a float, and values Python cannot hold, each at its line."""
     import yaml  # noqa: PLC0415  # kept out of `import okrkit`
 
     base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):  # type: ignore[valid-type,misc]
-        pass
+        okrkit_path: str | None = None
+
+    def wrong_kind(loader: yaml.SafeLoader, node: yaml.Node, tag: str) -> FileFormatError:
+        return FileFormatError(
+            f"the tag {tag} does not fit this value", _node_location(node, _path_of(loader))
+        )
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LocatedDict:
+        if not isinstance(node, yaml.MappingNode):
+            raise wrong_kind(loader, node, "!!map")
         loader.flatten_mapping(node)
+        path = _path_of(loader)
         result = _LocatedDict()
         result.position = _mark(node)
         result.keys_at = {}
@@ -137,88 +282,355 @@ def _yaml_loader(path: str | None) -> type[yaml.SafeLoader]:
             try:
                 hash(key)
             except TypeError:
-                line, column = _mark(key_node)
                 raise FileFormatError(
-                    "a mapping key must be a plain value", Location(path, line, column)
+                    "a mapping key must be a plain value", _node_location(key_node, path)
                 ) from None
             if key in result:
-                line, column = _mark(key_node)
                 first = result.keys_at[key][0]
                 raise FileFormatError(
-                    f"duplicate key {key!r} (first on line {first}): keep one",
-                    Location(path, line, column),
+                    f"duplicate key {_shown(key)} (first on line {first}): keep one",
+                    _node_location(key_node, path),
                 )
             result[key] = loader.construct_object(value_node, deep=True)
             result.keys_at[key] = _mark(key_node)
         return result
 
     def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> _LocatedList:
+        if not isinstance(node, yaml.SequenceNode):
+            raise wrong_kind(loader, node, "!!seq")
         result = _LocatedList(loader.construct_object(child, deep=True) for child in node.value)
         result.position = _mark(node)
         result.items_at = [_mark(child) for child in node.value]
         return result
 
-    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
-    Loader.add_constructor("tag:yaml.org,2002:seq", construct_sequence)
+    for tag, read in list(Loader.yaml_constructors.items()):
+        # None is a tag nobody knows, which PyYAML refuses itself; text and null cannot fail
+        if tag not in (None, f"{_TAG}str", f"{_TAG}null"):
+            Loader.add_constructor(tag, _guarded(read, tag))
+    read_int = Loader.yaml_constructors[f"{_TAG}int"]
+
+    def construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+        # a long number is refused before Python works out its value, which can take long
+        written = node.value if isinstance(node.value, str) else ""
+        value = read_int(loader, node) if len(written) <= _LONGEST_NUMBER else None
+        if value is None or abs(value) > _LARGEST_NUMBER:
+            raise FileFormatError(
+                f"the number {_shown(written)} is too large: numbers must lie between "
+                "-1.8e308 and 1.8e308 (quote it to write text)",
+                _node_location(node, _path_of(loader)),
+            )
+        return value  # type: ignore[no-any-return]
+
+    Loader.add_constructor(f"{_TAG}map", construct_mapping)
+    Loader.add_constructor(f"{_TAG}seq", construct_sequence)
+    Loader.add_constructor(f"{_TAG}int", construct_int)
     return Loader
 
 
-def _read_yaml(text: str, path: str | None) -> Any:
+def _check_nodes(root: yaml.Node, path: str | None, limits: _Limits) -> None:
+    """Refuse a document nested too deep, or whose aliases expand too far or into themselves.
+
+    An alias is the node it names met again, so each node's size (values at and under it) and
+    height (levels of lists and mappings) are worked out once and added up at every alias: the
+    cost is linear in the nodes written, however far they would expand.
+    """
+    from yaml import MappingNode, ScalarNode  # noqa: PLC0415
+
+    known: dict[yaml.Node, tuple[int, int]] = {}  # node -> (height, size)
+    inside: set[yaml.Node] = set()
+    added = 0
+
+    def alias(node: yaml.Node, level: int, at: yaml.Node) -> tuple[int, int]:
+        nonlocal added
+        if node in inside:
+            raise FileFormatError(
+                "a YAML alias (*name) here stands inside the part it names, which would make "
+                "the data endless: write that part out instead",
+                _node_location(at, path),
+            )
+        height, size = known[node]
+        if level + height - 1 > limits.max_depth:
+            raise _too_deep(_node_location(at, path), limits)
+        added += size
+        if added > limits.max_alias_nodes:
+            raise FileFormatError(
+                f"the file's YAML aliases (*name) expand to more than {limits.max_alias_nodes:,} "
+                f"values, each counted as a copy of the part it names: write the parts out, "
+                f"{_raise_hint('max_alias_nodes')}",
+                _node_location(at, path),
+            )
+        return height, size
+
+    def visit(node: yaml.Node, level: int, at: yaml.Node) -> tuple[int, int]:
+        if node in known or node in inside:
+            return alias(node, level, at)
+        if isinstance(node, ScalarNode):
+            known[node] = (0, 1)
+            return 0, 1
+        if level > limits.max_depth:
+            raise _too_deep(_node_location(node, path), limits)
+        inside.add(node)
+        height = size = 1
+        if isinstance(node, MappingNode):
+            children: Iterable[tuple[yaml.Node, yaml.Node]] = (
+                pair for key, value in node.value for pair in ((key, node), (value, key))
+            )
+        else:
+            children = ((child, node) for child in node.value)
+        for child, place in children:
+            if child.__class__ is ScalarNode and child not in known:  # most nodes: inline
+                known[child] = (0, 1)
+                size += 1
+                continue
+            child_height, child_size = visit(child, level + 1, place)
+            if child_height >= height:
+                height = child_height + 1
+            size += child_size
+        inside.discard(node)
+        known[node] = (height, size)
+        return height, size
+
+    try:
+        visit(root, 1, root)
+    except RecursionError:  # only with max_depth raised far past Python's recursion limit
+        raise _too_deep(_node_location(root, path), limits) from None
+
+
+def _yaml_error(error: yaml.YAMLError, text: str, path: str | None, limits: _Limits) -> Exception:
+    import yaml  # noqa: PLC0415
+
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        location = (
+            Location(path) if mark is None else Location(path, mark.line + 1, mark.column + 1)
+        )
+        problem = error.problem or "not valid YAML"
+        if "maximum nesting depth" in problem and limits.max_depth < _LIBYAML_DEPTH:
+            deepest = _json_depth_location(text, path, limits.max_depth)  # flow style: [[[...
+            return _too_deep(deepest if deepest.line is not None else location, limits)
+        if problem.startswith("could not determine a constructor for the tag"):
+            tag = problem.rpartition(" ")[2].strip("'").replace("tag:yaml.org,2002:", "!!")
+            return FileFormatError(
+                f"not valid YAML: the tag {tag} is not allowed: an OKR file holds plain data "
+                "(text, numbers, dates, true/false, lists and mappings)",
+                location,
+            )
+        context = f" {error.context}" if error.context else ""
+        if mark is not None and _character_at(text, mark.line, mark.column) == "\t":
+            problem, context = "a tab where YAML wants spaces: indent with spaces", ""
+        return FileFormatError(f"not valid YAML: {problem}{context}", location)
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow
+        # libyaml counts in UTF-8 bytes, PyYAML's own reader in characters
+        encoded = text.encode("utf-8", "surrogatepass")
+        start = len(encoded[: error.position].decode("utf-8", "replace"))
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return FileFormatError(
+            f"not valid YAML: the character U+{code:04X} cannot be in a file ({error.reason})",
+            _location_at(text, min(start, len(text)), path),
+        )
+    return FileFormatError(f"not valid YAML: {error}", Location(path))
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column of `text` (an error path: it splits)."""
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _read_yaml(text: str, path: str | None, limits: _Limits) -> tuple[Any, tuple[int, int] | None]:
+    """The document's data and where it starts; nothing for a file of only comments."""
     import yaml  # noqa: PLC0415
 
     try:
-        return yaml.load(text, Loader=_yaml_loader(path))  # noqa: S506  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or "not valid YAML"
-        context = f" {error.context}" if error.context else ""
-        if mark is None:
-            raise FileFormatError(f"not valid YAML: {problem}", Location(path)) from None
+        loader = _yaml_loader()(text)
+    except UnicodeEncodeError as error:  # a lone surrogate, in text that did not come from bytes
         raise FileFormatError(
-            f"not valid YAML: {problem}{context}",
-            Location(path, mark.line + 1, mark.column + 1),
+            "not valid text: a lone surrogate character (save the file as UTF-8)",
+            _location_at(text, error.start, path),
         ) from None
-    except yaml.YAMLError as error:
-        raise FileFormatError(f"not valid YAML: {error}", Location(path)) from None
+    loader.okrkit_path = path  # type: ignore[attr-defined]
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as error:
+            raise _yaml_error(error, text, path, limits) from None
+        except RecursionError:  # PyYAML's own composer, when libyaml is not installed
+            raise _too_deep(Location(path), limits) from None
+        if node is None:
+            return None, None
+        _check_nodes(node, path, limits)
+        try:
+            return loader.construct_document(node), _mark(node)
+        except yaml.YAMLError as error:
+            raise _yaml_error(error, text, path, limits) from None
+        except RecursionError:
+            raise _too_deep(_node_location(node, path), limits) from None
+    finally:
+        loader.dispose()
 
 
-def _read_json(text: str, path: str | None) -> Any:
+class _DuplicateKeyError(Exception):
+    pass
+
+
+def _read_json(text: str, path: str | None, limits: _Limits) -> tuple[Any, tuple[int, int] | None]:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, value in pairs:
             if key in result:
-                raise FileFormatError(f"duplicate key {key!r}: keep one", Location(path))
+                raise _DuplicateKeyError(key)
             result[key] = value
         return result
 
+    def number(digits: str) -> int:
+        value = int(digits) if len(digits) <= _LONGEST_NUMBER else None
+        if value is None or abs(value) > _LARGEST_NUMBER:
+            raise FileFormatError(
+                f"the number {_shown(digits)} is too large: numbers must lie between -1.8e308 "
+                "and 1.8e308",
+                _location_at(text, max(text.find(digits), 0), path),
+            )
+        return value
+
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates)
+        data = json.loads(text, object_pairs_hook=no_duplicates, parse_int=number)
     except json.JSONDecodeError as error:
         raise FileFormatError(
             f"not valid JSON: {error.msg}", Location(path, error.lineno, error.colno)
         ) from None
-    try:  # JSON is YAML: read it again for positions, where PyYAML can
-        located = _read_yaml(text, path)
-    except FileFormatError:
-        return data
-    return _with_positions(data, located)
+    except _DuplicateKeyError as error:
+        raise FileFormatError(
+            f"duplicate key {_shown(error.args[0])}: keep one",
+            _json_duplicate_location(text, error.args[0], path),
+        ) from None
+    except RecursionError:  # nested far too deep for Python's JSON parser
+        raise _too_deep(_json_depth_location(text, path, limits.max_depth), limits) from None
+    located, start = _json_positions(text)
+    return _with_positions(data, located, 1, _Depth(text, path, limits)), start
 
 
-def _with_positions(value: Any, located: Any) -> Any:
-    """JSON's values with YAML's positions: PyYAML (YAML 1.1) reads some JSON numbers, such
-    as 1e-09, as text, so the values come from the JSON parser and only positions from YAML."""
+_JSON_VALUE: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]|[^\s\[\]{},:"]+', re.DOTALL)
+
+
+def _json_positions(text: str) -> tuple[Any, tuple[int, int] | None]:
+    """The shape of a valid JSON document, its lists and mappings carrying positions (where
+    each starts, where each key and item is), the values left out: `_with_positions` pairs it
+    with the parsed data. Also where the document starts. One pass, without recursion."""
+    root: Any = None
+    start_at: tuple[int, int] | None = None
+    open_parts: list[_LocatedDict | _LocatedList] = []
+    key: Any = None
+    expect_key = False
+    line, line_start, scanned = 1, 0, 0
+    for token in _JSON_VALUE.finditer(text):
+        found, start = token[0], token.start()
+        if found in ":,]}":
+            if found in "]}":
+                open_parts.pop()
+            expect_key = found == "," and isinstance(open_parts[-1], _LocatedDict)
+            continue
+        if (breaks := text.count("\n", scanned, start)) > 0:
+            line += breaks
+            line_start = text.rfind("\n", scanned, start) + 1
+        scanned = start
+        at = (line, start - line_start + 1)
+        parent = open_parts[-1] if open_parts else None
+        if expect_key and isinstance(parent, _LocatedDict):
+            key = json.loads(found)
+            parent.keys_at[key] = at
+            expect_key = False
+            continue
+        part: Any = None
+        if found in "{[":
+            part = _LocatedDict() if found == "{" else _LocatedList()
+            part.position = at
+            if isinstance(part, _LocatedDict):
+                part.keys_at = {}
+            else:
+                part.items_at = []
+        if isinstance(parent, _LocatedDict):
+            parent[key] = part
+        elif isinstance(parent, _LocatedList):
+            parent.append(part)
+            parent.items_at.append(at)
+        else:
+            root, start_at = part, at
+        if part is not None:
+            open_parts.append(part)
+            expect_key = found == "{"
+    return root, start_at
+
+
+_JSON_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
+
+
+def _json_duplicate_location(text: str, key: str, path: str | None) -> Location:
+    """Where JSON text repeats `key` in one object (an error path: a plain scan)."""
+    objects: list[set[str] | None] = []  # per open bracket: the object's keys, None for a list
+    expect_key = False
+    for token in _JSON_TOKEN.finditer(text):
+        found = token[0]
+        if found in "{[":
+            objects.append(set() if found == "{" else None)
+            expect_key = found == "{"
+        elif found in "}]":
+            objects = objects[:-1]
+            expect_key = False
+        elif found == ",":
+            expect_key = bool(objects) and objects[-1] is not None
+        elif expect_key and objects and (keys := objects[-1]) is not None:
+            expect_key = False
+            name = json.loads(found)
+            if name == key and name in keys:
+                return _location_at(text, token.start(), path)
+            keys.add(name)
+    return Location(path)
+
+
+def _json_depth_location(text: str, path: str | None, max_depth: int) -> Location:
+    """Where JSON text first nests deeper than `max_depth` (an error path: a plain scan)."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        if token[0] in "[{":
+            depth += 1
+            if depth > max_depth:
+                return _location_at(text, token.start(), path)
+        elif token[0] in "]}":
+            depth -= 1
+    return Location(path)
+
+
+@attrs.frozen
+class _Depth:
+    """What `_with_positions` needs to refuse JSON nested too deep."""
+
+    text: str
+    path: str | None
+    limits: _Limits
+
+    def check(self, level: int) -> None:
+        if level > self.limits.max_depth:
+            where = _json_depth_location(self.text, self.path, self.limits.max_depth)
+            raise _too_deep(where, self.limits)
+
+
+def _with_positions(value: Any, located: Any, level: int, depth: _Depth) -> Any:
+    """JSON's values with the positions `_json_positions` found, refusing nesting deeper than
+    the limit (Python's JSON parser itself stops only near a thousand levels)."""
     if isinstance(value, dict):
+        depth.check(level)
         result = _LocatedDict()
         same = isinstance(located, _LocatedDict) and located.keys() == value.keys()
         for key, item in value.items():
-            result[key] = _with_positions(item, located[key] if same else None)
+            result[key] = _with_positions(item, located[key] if same else None, level + 1, depth)
         if same:
             result.position, result.keys_at = located.position, located.keys_at
         return result
     if isinstance(value, list):
+        depth.check(level)
         same = isinstance(located, _LocatedList) and len(located) == len(value)
         items = _LocatedList(
-            _with_positions(item, located[index] if same else None)
+            _with_positions(item, located[index] if same else None, level + 1, depth)
             for index, item in enumerate(value)
         )
         if same:
@@ -287,7 +699,7 @@ class _Reader:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise self.fail(
                     f"{pointer}/{key}",
-                    f"unknown field {key!r} in {label}{hint} (allowed: {', '.join(allowed)})",
+                    f"unknown field {_shown(key)} in {label}{hint} (allowed: {', '.join(allowed)})",
                 )
         return data
 
@@ -321,14 +733,16 @@ class _Reader:
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
-            raise self.fail(f"{pointer}/{key}", f"{key!r} should be a finite number, got {value!r}")
+            raise self.fail(
+                f"{pointer}/{key}", f"{key!r} should be a finite number, got {_shown(value)}"
+            )
         return value
 
     def flag(self, data: Mapping[str, Any], key: str, pointer: str) -> bool | None:
         value = data.get(key)
         if value is None or isinstance(value, bool):
             return value
-        raise self.fail(f"{pointer}/{key}", f"{key!r} should be true or false, got {value!r}")
+        raise self.fail(f"{pointer}/{key}", f"{key!r} should be true or false, got {_shown(value)}")
 
     def build(self, factory: Callable[..., Any], pointer: str, **fields: Any) -> Any:
         """Call a model constructor, turning its ModelError into an error at the field's line."""
@@ -341,6 +755,15 @@ class _Reader:
     # Parts ------------------------------------------------------------------------------
 
     def cycle(self, value: Any, pointer: str) -> Cycle | None:
+        cycle = self.cycle_of(value, pointer)
+        if cycle is not None:
+            try:  # the model works with the instant after the last day: it must exist
+                cycle.ends_at  # noqa: B018
+            except OverflowError:
+                raise self.fail(pointer, f"cycle ends on {cycle.end}: end it earlier") from None
+        return cycle
+
+    def cycle_of(self, value: Any, pointer: str) -> Cycle | None:
         if value is None:
             return None
         if isinstance(value, Mapping):
@@ -357,7 +780,8 @@ class _Reader:
                 ):
                     raise self.fail(
                         f"{pointer}/{key}" if key in value else pointer,
-                        f"cycle {key} should be a date written YYYY-MM-DD, got {value.get(key)!r}",
+                        f"cycle {key} should be a date written YYYY-MM-DD, "
+                        f"got {_shown(value.get(key))}",
                     )
             label = value.get("label")
             return self.build(Cycle, pointer, start=value["start"], end=value["end"], label=label)  # type: ignore[no-any-return]
@@ -371,7 +795,10 @@ class _Reader:
     def target(
         self, data: Mapping[str, Any], title: str, pointer: str
     ) -> tuple[Target | None, str | None, str | None]:
-        sentence = parse(title)
+        try:
+            sentence = parse(title)
+        except SentenceError as error:  # a title too long to read
+            raise self.fail(f"{pointer}/title", str(error)) from None
         said = sentence.target
         raw = data.get("target")
         relative: bool | None = None
@@ -393,7 +820,7 @@ class _Reader:
                 raise self.fail(
                     f"{pointer}/direction",
                     f"direction should be one of {', '.join(d.value for d in Direction)}, "
-                    f"got {direction_text!r}",
+                    f"got {_shown(direction_text)}",
                 ) from None
         elif relative is not None:
             direction = (
@@ -405,7 +832,7 @@ class _Reader:
             if direction is not None or baseline is not None or threshold is not None:
                 raise self.fail(
                     pointer,
-                    f"key result {title!r} gives a direction, baseline or threshold but no "
+                    f"key result {_shown(title)} gives a direction, baseline or threshold but no "
                     "target: add 'target: NUMBER' or write the target in the title",
                 )
             return None, sentence.metric, sentence.unit
@@ -445,7 +872,7 @@ class _Reader:
                 return (share if text[0] == "+" else -share), True
         raise self.fail(
             pointer,
-            f"target {raw!r} is not a number or a relative change: write 5000, or '+40%' / "
+            f"target {_shown(raw)} is not a number or a relative change: write 5000, or '+40%' / "
             "'-20%' for a change against the baseline",
         )
 
@@ -513,7 +940,7 @@ class _Reader:
         due = fields.get("due")
         if due is not None and (not isinstance(due, dt.date) or isinstance(due, dt.datetime)):
             raise self.fail(
-                f"{pointer}/due", f"due should be a date written YYYY-MM-DD, got {due!r}"
+                f"{pointer}/due", f"due should be a date written YYYY-MM-DD, got {_shown(due)}"
             )
         references = self.items(fields, "key_results", pointer)
         return self.build(  # type: ignore[no-any-return]
@@ -565,7 +992,9 @@ class _Reader:
                 raise self.fail("/lint", "lint settings should be {disable: [codes or names]}")
             self.note("/lint", lint_settings)
             disabled = [str(item) for item in self.items(lint_settings, "disable", "/lint")]
-        return Plan(
+        return self.build(  # type: ignore[no-any-return]
+            Plan,
+            "",
             objectives=objectives,
             projects=projects,
             cycle=cycle,
@@ -602,47 +1031,99 @@ def _format_of(path: str | None, text: str) -> Format:
     return "yaml"
 
 
+def _decode(raw: bytes, path: str | None) -> str:
+    """UTF-8 text, with or without a byte order mark; UTF-16 with one, as YAML allows."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise FileFormatError("the file is UTF-32 text: save it as UTF-8", Location(path, 1, 1))
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and len(raw) > 1 and (raw[0] == 0) != (raw[1] == 0):  # as YAML detects it
+        raise FileFormatError(
+            "the file looks like UTF-16 without a byte order mark: save it as UTF-8",
+            Location(path, 1, 1),
+        )
+    codec, name = ("utf-16", "UTF-16") if utf16 else ("utf-8-sig", "UTF-8")
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as error:
+        before = raw[: error.start].decode(codec, "replace")
+        raise FileFormatError(
+            f"not {name} text: byte {raw[error.start]:#04x} cannot be read: save the file as UTF-8",
+            _location_at(before, len(before), path),
+        ) from None
+
+
 def loads(
     text: str | bytes,
     *,
     path: str | None = None,
     format: Format | None = None,  # noqa: A002  # the natural name, as in json and yaml APIs
     strict: bool = True,
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+    max_alias_nodes: int = MAX_ALIAS_NODES,
 ) -> Plan:
     """Read a plan from the text of an OKR file.
 
     With `strict` (the default) a plan whose ids collide or point nowhere raises `PlanError`
     listing every such problem with its line; `lint` loads with ``strict=False`` and reports
-    them as findings instead.
+    them as findings instead. Bytes are read as UTF-8 (or UTF-16 with a byte order mark).
+
+    The limits protect a program that reads files it did not write: a file larger than
+    `max_bytes` (UTF-8 bytes, for text), lists and mappings nested deeper than `max_depth`, or
+    YAML aliases that would add more than `max_alias_nodes` values raise `FileFormatError`.
     """
+    limits = _Limits(max_bytes, max_depth, max_alias_nodes)
     if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise FileFormatError(
-                f"not UTF-8 text (byte {error.start}): save the file as UTF-8", Location(path)
-            ) from None
+        _check_size(len(text), path, limits)
+        text = _decode(text, path)
+    elif isinstance(text, str):
+        _check_size(_utf8_size(text, max_bytes), path, limits)
+    else:
+        raise TypeError(f"loads() reads str or bytes, not {type(text).__name__}")
     chosen = format or _format_of(path, text)
-    data = _read_json(text, path) if chosen == "json" else _read_yaml(text, path)
+    read = _read_json if chosen == "json" else _read_yaml
+    data, start = read(text, path, limits)
     reader = _Reader(path)
+    if start is not None:
+        reader.positions[""] = start
     plan = reader.plan(data)
     if strict and (problems := plan.problems()):
         raise PlanError(problems, locations=[reader.where(p.pointer) for p in problems])
     return plan
 
 
-def load(path: str | os.PathLike[str], *, strict: bool = True) -> Plan:
-    """Read a plan from an OKR file (``.yaml``, ``.yml`` or ``.json``)."""
+def load(
+    path: str | os.PathLike[str],
+    *,
+    strict: bool = True,
+    max_bytes: int = MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+    max_alias_nodes: int = MAX_ALIAS_NODES,
+) -> Plan:
+    """Read a plan from an OKR file (``.yaml``, ``.yml`` or ``.json``).
+
+    A file larger than `max_bytes` is refused before it is read; see `loads` for the others.
+    """
     name = os.fspath(path)
+    limits = _Limits(max_bytes, max_depth, max_alias_nodes)
     try:
-        raw = Path(name).read_bytes()
+        with Path(name).open("rb") as file:
+            _check_size(os.fstat(file.fileno()).st_size, name, limits)
+            raw = file.read(max_bytes + 1)  # a device or a growing file can say size 0
     except FileNotFoundError:
         raise FileFormatError("no such file", Location(name)) from None
     except IsADirectoryError:
         raise FileFormatError("is a directory, not an OKR file", Location(name)) from None
     except OSError as error:
         raise FileFormatError(f"cannot read: {error.strerror}", Location(name)) from None
-    return loads(raw, path=name, strict=strict)
+    return loads(
+        raw,
+        path=name,
+        strict=strict,
+        max_bytes=max_bytes,
+        max_depth=max_depth,
+        max_alias_nodes=max_alias_nodes,
+    )
 
 
 # -- Writing ----------------------------------------------------------------------------------
