@@ -615,9 +615,21 @@ def test_connector_class(value, expected):
         assert made is expected
 
 
-def test_the_base_fetch_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="connector 'ping' does not implement fetch"):
-        PingConnector().fetch([], Context())
+def test_a_connector_implements_fetch_or_fetch_one():
+    query = Query("k", {}, Window(None, _at()), _at())
+    with pytest.raises(NotImplementedError, match="'ping' implements neither fetch\\(\\) nor"):
+        PingConnector().fetch([query], Context())
+
+    class One(PingConnector):
+        def fetch_one(self, query, context):
+            if query.key_result == "bad":
+                raise TerminalError("no such thing")
+            return 3
+
+    bad = Query("bad", {}, Window(None, _at()), _at())
+    answers = One().fetch([query, bad], Context())
+    assert answers[0] == 3
+    assert isinstance(answers[1], TerminalError)  # one query's error stands for it alone
 
 
 # --- check_results -------------------------------------------------------------------------

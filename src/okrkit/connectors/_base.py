@@ -152,7 +152,21 @@ class Connector:
     def fetch(
         self, queries: Sequence[Query], context: Context
     ) -> Sequence[Reading | float | ConnectorError]:
-        raise NotImplementedError(f"connector {self.name!r} does not implement fetch()")
+        """All of a run's queries at once. By default, `fetch_one` for each, a
+        `ConnectorError` raised for one query standing in for its answer alone."""
+        results: list[Reading | float | ConnectorError] = []
+        for query in queries:
+            try:
+                results.append(self.fetch_one(query, context))
+            except ConnectorError as error:
+                results.append(error)
+        return results
+
+    def fetch_one(self, query: Query, context: Context) -> Reading | float:
+        """One query's answer, for a connector that asks its source once per key result."""
+        raise NotImplementedError(
+            f"connector {self.name!r} implements neither fetch() nor fetch_one()"
+        )
 
     def close(self) -> None:
         """Release what the connector holds (sessions, connections). Called once per run."""

@@ -17,7 +17,7 @@ settings ``created_after`` and ``created_before`` (dates) fix a span by hand ins
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
@@ -145,16 +145,8 @@ class KitConnector(Connector):
     windowed: ClassVar[bool] = True
     batch: ClassVar[bool] = False
 
-    def fetch(
-        self, queries: Sequence[Query], context: Context
-    ) -> Sequence[Reading | float | ConnectorError]:
-        results: list[Reading | float | ConnectorError] = []
-        for query in queries:
-            try:
-                results.append(_fetch_one(query, context))
-            except ConnectorError as error:
-                results.append(error)
-        return results
+    def fetch_one(self, query: Query, context: Context) -> Reading:
+        return _fetch_one(query, context)
 
 
 def _path(settings: KitSettings) -> str:

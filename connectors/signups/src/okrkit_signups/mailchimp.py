@@ -19,7 +19,7 @@ tells the past from the present, the audience's size cannot.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -133,16 +133,8 @@ class MailchimpConnector(Connector):
     windowed: ClassVar[bool] = True
     batch: ClassVar[bool] = False
 
-    def fetch(
-        self, queries: Sequence[Query], context: Context
-    ) -> Sequence[Reading | float | ConnectorError]:
-        results: list[Reading | float | ConnectorError] = []
-        for query in queries:
-            try:
-                results.append(_fetch_one(query, context))
-            except ConnectorError as error:
-                results.append(error)
-        return results
+    def fetch_one(self, query: Query, context: Context) -> Reading:
+        return _fetch_one(query, context)
 
 
 def _measure_of(query: Query) -> Measure:
