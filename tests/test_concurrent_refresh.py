@@ -2,16 +2,16 @@
 
 Two and four ``okrkit refresh`` processes start together on one store. Whichever takes the
 plan's lock first fetches; its first request is held at the fake server until every other
-process has exited, so the runs overlap whatever the machine's speed. The others exit 2 with
+process has exited, so the runs overlap whatever the machine's speed. The others exit 75 with
 the lock's message, naming the process that holds it. The server sees one set of requests, the
-store one run and one row per key result; a later refresh works.
+store one run and one row per key result; a later refresh works. On each store backend: a SQLite
+file, and a PostgreSQL store when a server is given.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -55,21 +55,17 @@ def refresh(file, store) -> subprocess.Popen[str]:
 
 def stored(store) -> tuple[list[str], dict[str, list[tuple[float, str]]]]:
     """The store's runs, oldest first, and each key result's rows (value, run id)."""
-    connection = sqlite3.connect(store)
-    try:
-        runs = [row[0] for row in connection.execute("SELECT id FROM runs ORDER BY started_at")]
-        found: dict[str, list[tuple[float, str]]] = {}
-        for key_result, value, run_id in connection.execute(
-            "SELECT key_result, value, run_id FROM measurements ORDER BY id"
-        ):
-            found.setdefault(key_result, []).append((value, run_id))
-    finally:
-        connection.close()
+    runs = [row[0] for row in store.rows("SELECT id FROM runs ORDER BY started_at")]
+    found: dict[str, list[tuple[float, str]]] = {}
+    for key_result, value, run_id in store.rows(
+        "SELECT key_result, value, run_id FROM measurements ORDER BY id"
+    ):
+        found.setdefault(key_result, []).append((value, run_id))
     return runs, found
 
 
 @pytest.mark.parametrize("count", [2, 4])
-def test_refreshes_started_at_once_fetch_once(count, fake_api, tmp_path):
+def test_refreshes_started_at_once_fetch_once(count, fake_api, tmp_path, store_tables):
     released = threading.Event()
 
     def held(_seen):
@@ -81,8 +77,8 @@ def test_refreshes_started_at_once_fetch_once(count, fake_api, tmp_path):
     fake_api.route("/c", {"v": 3})
     file = tmp_path / "okrs.yaml"
     file.write_text(plan_text(fake_api.url), encoding="utf-8")
-    store = tmp_path / "shared.okrkit.db"
-    okrkit.open_store(store).close()  # made beforehand: see the test of opening a new one below
+    store = store_tables  # the store's tables; str(): its URL
+    okrkit.open_store(store.url).close()  # made beforehand: see the test of opening a new one below
 
     processes = [refresh(file, store) for _ in range(count)]
     try:
@@ -107,9 +103,9 @@ def test_refreshes_started_at_once_fetch_once(count, fake_api, tmp_path):
         ("c", 3.0),
     ]
     for _, out, errors, code in losers:
-        assert (code, out) == (2, "")
+        assert (code, out) == (75, "")
         assert errors.startswith(
-            f"error: another refresh holds the lock on plan 'okrs' in store {store} ("
+            f"error: another refresh holds the key results of plan 'okrs' in store {store} ("
         ), errors
         assert f" pid {winner_pid} run " in errors
         assert "wait for it, or run again after that" in errors

@@ -1,14 +1,15 @@
 """Crash safety: a refresh killed with SIGKILL at any point leaves a sound store.
 
-A child process refreshes a plan of 300 key results into a real SQLite file and is killed: at
-six exact points (it stops at a barrier there and says so) and at twenty moments spread over the
-run. After every kill the store passes ``PRAGMA integrity_check``, holds each run whole (its run
-record and all 300 values) or not at all, and the next refresh works.
+A child process refreshes a plan of 300 key results into a real store and is killed: at five
+exact points (it stops at a barrier there and says so) and at twenty moments spread over the
+run. After every kill the store holds each run whole (its run record and all 300 values) or not
+at all (a SQLite file also passes ``PRAGMA integrity_check``), and the next refresh works. Every
+test runs on each backend: a SQLite file, and a PostgreSQL store when a server is given.
 
-The lock a killed refresh held outlives it: the next refresh is refused, naming the dead holder,
-until the lease expires (`DEFAULT_LOCK_TTL`, an hour; `okrkit.refresh` takes no other ttl). The
-tests measure that, then run the next refresh as if the hour had passed, by moving the clock the
-store reads its leases with.
+The leases a killed refresh held on its key results outlive it. The next refresh on the same
+host sees their process is gone and takes them over at once; a refresh on another host is
+refused, naming the dead holder, until they expire (`DEFAULT_LEASE_TTL`): the tests check both,
+the second by moving the clock the store reads its leases with.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import datetime as dt
 import importlib.util
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +27,7 @@ import pytest
 
 import okrkit
 from okrkit.errors import StoreLockedError
-from okrkit.store import DEFAULT_LOCK_TTL
+from okrkit.store import DEFAULT_LEASE_TTL
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -98,25 +98,25 @@ def registry():
 
 
 class Watched:
-    """The store's SQLite connection, marking the statements a refresh runs."""
+    """The store's connection (sqlite3's or psycopg's), marking the statements a refresh runs."""
 
     def __init__(self, inner):
         self.inner = inner
         self.recording = False
 
     def execute(self, sql, *args):
-        if sql.startswith("INSERT OR REPLACE INTO locks"):
-            mark("taking-lock")
+        if sql.startswith("INSERT INTO leases"):  # PostgreSQL's claim
+            mark("claiming")
         elif sql.startswith("INSERT INTO runs"):
             self.recording = True
         elif sql == "COMMIT" and self.recording:
             mark("in-transaction")
             self.recording = False
-        elif sql.startswith("DELETE FROM locks"):
-            mark("releasing-lock")
         return self.inner.execute(sql, *args)
 
     def executemany(self, sql, rows):
+        if sql.startswith("INSERT OR REPLACE INTO leases"):
+            mark("claiming")
         return self.inner.executemany(sql, rows)
 
     def __getattr__(self, name):
@@ -152,14 +152,13 @@ if __name__ == "__main__":
 '''
 
 POINTS = (
-    "taking-lock",  # inside the transaction that takes the lock
-    "first-fetch",  # the lock held, nothing fetched yet
+    "claiming",  # inside the transaction that leases the key results
+    "first-fetch",  # the leases held, nothing fetched yet
     "mid-fetch",  # half the key results fetched
     "before-record",  # every value fetched, nothing written
-    "in-transaction",  # the run and its 300 values written, not committed
-    "releasing-lock",  # the run committed, the lock not released yet
+    "in-transaction",  # the run, its 300 values and the leases' end written, not committed
 )
-HOLDS_LOCK = {"first-fetch", "mid-fetch", "before-record", "in-transaction", "releasing-lock"}
+HOLDS_LEASES = {"first-fetch", "mid-fetch", "before-record", "in-transaction"}
 TIMED_KILLS = 20
 
 
@@ -210,32 +209,32 @@ def kill(process: subprocess.Popen[str], seen: list[str]) -> None:
 
 def check_store(store_path) -> dict[str, int]:
     """The store after a kill: sound, every run whole; the values of each run, by run id."""
-    connection = sqlite3.connect(store_path)
-    try:
-        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
-        runs = dict(connection.execute("SELECT id, measured FROM runs").fetchall())
-        values = dict(
-            connection.execute(
-                "SELECT run_id, COUNT(*) FROM measurements GROUP BY run_id"
-            ).fetchall()
-        )
-    finally:
-        connection.close()
+    if not store_path.postgres:  # the server checks foreign keys on every write
+        assert store_path.rows("PRAGMA integrity_check") == [("ok",)]
+        assert store_path.rows("PRAGMA foreign_key_check") == []
+    runs = dict(store_path.rows("SELECT id, measured FROM runs"))
+    values = dict(store_path.rows("SELECT run_id, COUNT(*) FROM measurements GROUP BY run_id"))
     assert set(values) == set(runs)  # no value without its run, no run without its values
     assert set(values.values()) <= {KEY_RESULTS}
     assert set(runs.values()) <= {KEY_RESULTS}
     return values
 
 
-def lock_row(store_path) -> tuple[str, int, int] | None:
-    connection = sqlite3.connect(store_path)
-    try:
-        return connection.execute(
-            "SELECT holder, acquired_at, expires_at FROM locks WHERE plan = ?", (KEY,)
-        ).fetchone()
-    finally:
-        connection.close()
+def lease_rows(store_path) -> list[tuple[str, str, int, int]]:
+    """The plan's leases: holder, host, pid, and how long each was taken for (microseconds)."""
+    rows = store_path.rows(
+        "SELECT holder, host, pid, expires_at - acquired_at FROM leases WHERE plan = ?",
+        (KEY,),
+    )
+    micro = dt.timedelta(microseconds=1)
+    return [
+        (holder, host, pid, taken // micro if isinstance(taken, dt.timedelta) else taken)
+        for holder, host, pid, taken in rows
+    ]
+
+
+def move_leases_to_another_host(store_path) -> None:
+    store_path.rows("UPDATE leases SET host = 'another-box' WHERE plan = ?", (KEY,))
 
 
 def later(offset: dt.timedelta) -> types.SimpleNamespace:
@@ -249,30 +248,34 @@ def later(offset: dt.timedelta) -> types.SimpleNamespace:
     return types.SimpleNamespace(**{**vars(dt), "datetime": Later})
 
 
-def next_run(module, store_path, monkeypatch, *, locked: bool) -> str:
-    """The refresh after a kill: refused while a dead run's lease lasts, then whole."""
+def next_run(module, store_path, monkeypatch, *, elsewhere: bool = False) -> str:
+    """The refresh after a kill: whole. From `elsewhere` (another host, which cannot tell the
+    dead process is gone), refused while the dead run's leases last, then whole."""
     plan = module.plan()
-    with okrkit.open_store(store_path) as store:
-        if locked:
+    with okrkit.open_store(store_path.url) as store:
+        if elsewhere:
+            move_leases_to_another_host(store_path)
             with pytest.raises(StoreLockedError) as refused:
                 okrkit.refresh(plan, store, registry=module.registry())
-            assert "another refresh holds the lock on plan 'crash'" in str(refused.value)
+            assert "another refresh holds the key results of plan 'crash'" in str(refused.value)
             assert refused.value.holder is not None
             assert " pid " in refused.value.holder
-            import okrkit.store.sqlite as backend
-
-            monkeypatch.setattr(backend, "dt", later(DEFAULT_LOCK_TTL + dt.timedelta(seconds=1)))
+            backend = type(store).__module__  # its clock, which it reads leases with
+            ahead = later(DEFAULT_LEASE_TTL + dt.timedelta(seconds=1))
+            monkeypatch.setattr(f"{backend}.dt", ahead)
         result = okrkit.refresh(plan, store, registry=module.registry())
         monkeypatch.undo()
         assert (result.measured, result.failed, result.exit_code()) == (KEY_RESULTS, 0, 0)
         assert len(store.history(KEY, "kr150")) >= 1
-    assert lock_row(store_path) is None
+    assert lease_rows(store_path) == []
     return result.run_id
 
 
-def test_a_refresh_killed_at_each_exact_point_leaves_a_sound_store(child, tmp_path, monkeypatch):
+def test_a_refresh_killed_at_each_exact_point_leaves_a_sound_store(
+    child, store_tables, monkeypatch
+):
     script, module = child
-    store_path = tmp_path / "crash.okrkit.db"
+    store_path = store_tables  # the store's tables; str(): its URL
     survived = []
     for point in POINTS:
         before = check_store(store_path) if store_path.exists() else {}
@@ -281,26 +284,24 @@ def test_a_refresh_killed_at_each_exact_point_leaves_a_sound_store(child, tmp_pa
         wait_for(process, f"at {point}", seen)
         kill(process, seen)
 
-        after = check_store(store_path)
-        if point == "releasing-lock":  # the run was committed before the kill
-            assert len(after) == len(before) + 1
-        else:
-            assert after == before
-        row = lock_row(store_path)
-        assert (row is not None) == (point in HOLDS_LOCK), point
-        if row is not None:
-            holder, acquired, expires = row
+        assert check_store(store_path) == before
+        rows = lease_rows(store_path)
+        assert len(rows) == (KEY_RESULTS if point in HOLDS_LEASES else 0), point
+        for holder, _host, pid, taken_for in rows:
             assert f"pid {process.pid} " in holder
-            assert expires - acquired == DEFAULT_LOCK_TTL // dt.timedelta(microseconds=1)
-        run_id = next_run(module, store_path, monkeypatch, locked=row is not None)
+            assert pid == process.pid
+            assert taken_for == DEFAULT_LEASE_TTL // dt.timedelta(microseconds=1)
+        # half the time the next refresh runs on this host, half on another
+        elsewhere = bool(rows) and len(survived) % 2 == 1
+        run_id = next_run(module, store_path, monkeypatch, elsewhere=elsewhere)
         assert check_store(store_path)[run_id] == KEY_RESULTS
         survived.append(point)
     assert survived == list(POINTS)
 
 
-def test_a_refresh_killed_at_twenty_moments_leaves_a_sound_store(child, tmp_path, monkeypatch):
+def test_a_refresh_killed_at_twenty_moments_leaves_a_sound_store(child, store_tables, monkeypatch):
     script, module = child
-    store_path = tmp_path / "crash.okrkit.db"
+    store_path = store_tables
 
     # a whole run first, to know how long one takes once planned
     process = start(script, store_path)
@@ -325,13 +326,14 @@ def test_a_refresh_killed_at_twenty_moments_leaves_a_sound_store(child, tmp_path
 
         after = check_store(store_path)
         finished = seen[-1].startswith("done")
-        committed = finished or "releasing-lock" in seen
-        assert len(after) - len(before) in ((1,) if committed else (0, 1))
-        row = lock_row(store_path)
-        if row is not None:
-            assert f"pid {process.pid} " in row[0]
-        run_id = next_run(module, store_path, monkeypatch, locked=row is not None)
+        assert len(after) - len(before) in ((1,) if finished else (0, 1))
+        rows = lease_rows(store_path)
+        assert len(rows) in (0, KEY_RESULTS)
+        assert all(f"pid {process.pid} " in row[0] for row in rows)
+        run_id = next_run(
+            module, store_path, monkeypatch, elsewhere=bool(rows) and kill_at % 2 == 0
+        )
         assert check_store(store_path)[run_id] == KEY_RESULTS
-    # the kills fell all over the run (here: before the lock, while fetching, after the commit)
+    # the kills fell all over the run (here: before the claim, while fetching, after the commit)
     assert len(reached) == TIMED_KILLS
     assert len(set(reached)) >= 3, reached

@@ -12,7 +12,7 @@ store by URL; every store follows the `Store` protocol:
     []
 
 Importing this module is light: the SQLite backend (and ``sqlite3``) load on the first
-`open_store`.
+`open_store`, the PostgreSQL backend (and psycopg) on the first ``postgresql://`` one.
 """
 
 from __future__ import annotations
@@ -24,29 +24,40 @@ from typing import TYPE_CHECKING
 
 from okrkit.errors import StoreError
 from okrkit.store._base import (
+    DEFAULT_LEASE_TTL,
     DEFAULT_LOCK_TTL,
     RUN_STATUSES,
     Baseline,
+    Claim,
     CycleResult,
+    Lease,
+    PlanInfo,
     Record,
     RunRecord,
     Store,
+    is_plan_conflict,
     mask_url,
 )
 
 if TYPE_CHECKING:
+    from okrkit.store.postgres import PostgresStore
     from okrkit.store.sqlite import SQLiteStore
 
 __all__ = [
+    "DEFAULT_LEASE_TTL",
     "DEFAULT_LOCK_TTL",
     "RUN_STATUSES",
     "STORE_SUFFIX",
     "Baseline",
+    "Claim",
     "CycleResult",
+    "Lease",
+    "PlanInfo",
     "Record",
     "RunRecord",
     "Store",
     "default_store_path",
+    "is_plan_conflict",
     "open_store",
 ]
 
@@ -55,8 +66,8 @@ STORE_SUFFIX = ".okrkit.db"
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _FORMS = (
-    "a file path (okrs.okrkit.db), sqlite:///relative/path.db, sqlite:////absolute/path.db "
-    "or :memory:"
+    "a file path (okrs.okrkit.db), sqlite:///relative/path.db, sqlite:////absolute/path.db, "
+    ":memory: or postgresql://user@host:port/database"
 )
 
 
@@ -65,8 +76,10 @@ def open_store(url: str | os.PathLike[str]) -> Store:
 
     Accepted: a file path (``"okrs.okrkit.db"``), ``"sqlite:///relative/path.db"``,
     ``"sqlite:////absolute/path.db"``, and ``":memory:"`` (a store that lives as long as the
-    object, for tests). Raises `StoreError` for anything else, and `SchemaVersionError` for a
-    store written by a newer okrkit.
+    object, for tests); and a PostgreSQL database, ``"postgresql://user@host:port/database"``
+    (or ``postgres://``), the store in its schema ``okrkit`` unless ``?schema=name`` names
+    another; it needs psycopg (``pip install 'okrkit[postgresql]'``). Raises `StoreError` for
+    anything else, and `SchemaVersionError` for a store written by a newer okrkit.
     """
     if isinstance(url, os.PathLike):
         return _sqlite(os.fspath(url), os.fspath(url))
@@ -85,10 +98,7 @@ def open_store(url: str | os.PathLike[str]) -> Store:
         if rest.startswith("/") and len(rest) > 1 and not set("?#") & set(rest):
             return _sqlite(rest[1:], url)
     elif name in ("postgresql", "postgres") or name.startswith("postgresql+"):
-        raise StoreError(
-            f"cannot open {mask_url(url)}: the PostgreSQL store is not available yet in this "
-            f"okrkit; use a SQLite store: {_FORMS}"
-        )
+        return _postgres(url)
     raise StoreError(f"cannot open the store {mask_url(url)!r}: use {_FORMS}")
 
 
@@ -107,3 +117,16 @@ def _sqlite(path: str, url: str) -> SQLiteStore:
     from okrkit.store.sqlite import SQLiteStore  # noqa: PLC0415  # sqlite3 loads on first use
 
     return SQLiteStore(path, url=url)
+
+
+def _postgres(url: str) -> PostgresStore:
+    try:
+        from okrkit.store.postgres import PostgresStore  # noqa: PLC0415  # psycopg on first use
+    except ImportError as error:
+        if (error.name or "").partition(".")[0] != "psycopg":
+            raise
+        raise StoreError(
+            f"cannot open {mask_url(url)}: the PostgreSQL store needs psycopg, which is not "
+            "installed: pip install 'okrkit[postgresql]'"
+        ) from error
+    return PostgresStore(url)

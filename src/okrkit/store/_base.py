@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -24,14 +24,19 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 __all__ = [
+    "DEFAULT_LEASE_TTL",
     "DEFAULT_LOCK_TTL",
     "RUN_STATUSES",
     "Baseline",
+    "Claim",
     "CycleResult",
+    "Lease",
+    "PlanInfo",
     "Record",
     "RunRecord",
     "Store",
     "check_baseline",
+    "check_claim",
     "check_cycle",
     "check_cycle_result",
     "check_instant",
@@ -45,6 +50,10 @@ __all__ = [
 #: How long a refresh lock lasts when its holder neither releases it nor renews it (a crash).
 DEFAULT_LOCK_TTL = dt.timedelta(hours=1)
 
+#: How long a key result's lease lasts when its holder neither renews nor releases it (a crash).
+#: A refresh renews its leases while it runs, so a long run keeps them.
+DEFAULT_LEASE_TTL = dt.timedelta(minutes=2)
+
 #: The statuses a refresh run ends with: every key result measured, some, or none.
 RUN_STATUSES = frozenset({"ok", "partial", "failed"})
 
@@ -54,13 +63,16 @@ _PASSWORD_IN_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^/@:?#]*:)[^/@?#]*
 _PASSWORD_IN_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*")
 
 
-@attrs.frozen
-class Record:
+class Record(NamedTuple):
     """One measurement as stored, with its provenance.
 
     `observed_at` is when the value was true at the source, `fetched_at` when okrkit read it.
     `fingerprint` is a hash of the source settings (never the settings: they may hold
     secrets) and `raw` the value as the source gave it, already redacted by the caller.
+
+    A named tuple, not an attrs class: a store reads thousands of them back at a time, and a
+    tuple is made in a fraction of the time (`docs/benchmarks.md`, the history row). Copy one
+    with a change with ``record._replace(value=...)``.
     """
 
     plan: str
@@ -136,6 +148,50 @@ class CycleResult:
     recorded_at: dt.datetime
 
 
+@attrs.frozen
+class Lease:
+    """A refresh's claim on one key result: no other refresh fetches it until it is released
+    (when the run is recorded) or expires (its holder crashed and stopped renewing it).
+
+    `holder` describes the refresh for people; `host` and `pid` let a refresh on the same host
+    take over the lease of a process that is no longer alive; `token` identifies the run.
+    """
+
+    plan: str
+    key_result: str
+    holder: str
+    token: str
+    acquired_at: dt.datetime
+    expires_at: dt.datetime
+    host: str | None = None
+    pid: int | None = None
+
+
+@attrs.frozen
+class Claim:
+    """What `Store.claim` did: the key results now leased to the caller, those another live
+    lease holds (by key result), and those fetched recently enough not to fetch again (by key
+    result: when they were fetched)."""
+
+    token: str
+    claimed: tuple[str, ...]
+    held: Mapping[str, Lease] = attrs.field(factory=dict)
+    fresh: Mapping[str, dt.datetime] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class PlanInfo:
+    """What a store knows of a plan key: the title of the plan stored under it, whether that
+    plan named itself (an ``id`` in its file, or a key given on purpose) and when it was first
+    and last refreshed."""
+
+    plan: str
+    title: str
+    explicit: bool
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where measurements, check-ins, baselines and refresh runs are kept, with provenance, and
@@ -157,7 +213,12 @@ class Store(Protocol):
     def __exit__(self, *exc_info: object) -> None: ...
 
     def record_run(
-        self, run: RunRecord, records: Sequence[Record], baselines: Sequence[Baseline] = ()
+        self,
+        run: RunRecord,
+        records: Sequence[Record],
+        baselines: Sequence[Baseline] = (),
+        *,
+        release: str | None = None,
     ) -> None: ...
 
     def backfill(self, records: Iterable[Record]) -> int: ...
@@ -204,6 +265,36 @@ class Store(Protocol):
     def lock(
         self, plan: str, *, holder: str, ttl: dt.timedelta = DEFAULT_LOCK_TTL
     ) -> AbstractContextManager[None]: ...
+
+    # Work shared by several refreshes (workers, overlapping schedules): leases per key result.
+
+    def claim(
+        self,
+        plan: str,
+        key_results: Sequence[str],
+        *,
+        holder: str,
+        token: str,
+        ttl: dt.timedelta = DEFAULT_LEASE_TTL,
+        fresh_after: dt.datetime | None = None,
+        dead: Iterable[str] = (),
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Claim: ...
+
+    def renew(self, plan: str, token: str, *, ttl: dt.timedelta = DEFAULT_LEASE_TTL) -> int: ...
+
+    def release(self, plan: str, token: str) -> int: ...
+
+    def leases(self, plan: str) -> list[Lease]: ...
+
+    # Plan keys: which plan a key stands for, so that two files never share one by accident.
+
+    def register_plan(
+        self, plan: str, *, title: str, explicit: bool, at: dt.datetime | None = None
+    ) -> PlanInfo: ...
+
+    def plan_info(self, plan: str) -> PlanInfo | None: ...
 
 
 def mask_url(url: str) -> str:
@@ -387,3 +478,76 @@ def check_cycle_result(result: Any, index: int, *, plan: str, cycle: Cycle) -> C
             raise StoreError(f"{what}: score must be between 0 and 1, got {score!r}")
     check_instant(result.recorded_at, f"{what}: recorded_at")
     return result
+
+
+def check_claim(
+    plan: Any,
+    key_results: Any,
+    *,
+    holder: Any,
+    token: Any,
+    ttl: Any,
+    fresh_after: Any,
+    dead: Any,
+    host: Any,
+    pid: Any,
+) -> tuple[list[str], frozenset[str]]:
+    """Check a `Store.claim` call; the key results (sorted, each once) and the dead tokens."""
+    check_plan(plan)
+    if isinstance(key_results, str) or not isinstance(key_results, Iterable):
+        raise StoreError(f"key_results must be a list of key result ids, got {key_results!r}")
+    ids = sorted({_check_key_result(key, "a claimed key result") for key in key_results})
+    _check_text(holder, "a lease's holder")
+    _check_text(token, "a lease's token")
+    check_ttl(ttl, "a lease")
+    check_instant(fresh_after, "fresh_after", optional=True)
+    if isinstance(dead, str) or not isinstance(dead, Iterable):
+        raise StoreError(f"dead must be a list of lease tokens, got {dead!r}")
+    tokens = frozenset(_check_text(item, "a dead lease's token") or "" for item in dead)
+    _check_text(host, "a lease's host", optional=True)
+    if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid < 0):
+        raise StoreError(f"a lease's pid must be a whole number, zero or more; got {pid!r}")
+    return ids, tokens
+
+
+def check_ttl(ttl: Any, what: str) -> dt.timedelta:
+    if not isinstance(ttl, dt.timedelta) or ttl <= dt.timedelta(0):
+        raise StoreError(f"{what}'s ttl must be a positive timedelta, got {ttl!r}")
+    return ttl
+
+
+def check_plan_title(title: Any, explicit: Any) -> str:
+    if not isinstance(title, str):
+        raise StoreError(f"a plan's title must be text, got {title!r}")
+    if not isinstance(explicit, bool):
+        raise StoreError(f"explicit must be True or False, got {explicit!r}")
+    return title
+
+
+def plan_conflict(where: str, stored: PlanInfo, title: str) -> StoreError:
+    """The error for a plan key that already stands for another plan (see `register_plan`)."""
+    return StoreError(
+        f"{where} already holds plan {stored.plan!r}, titled {stored.title!r}, and this plan "
+        f"(titled {title!r}) has the same key: give this plan an id of its "
+        f"own in its file (for example `id: {_suggest_key(title)}`) or a key on purpose "
+        "(okrkit refresh --key); if it is the same plan renamed, give it `id: "
+        f"{stored.plan}` to keep its history"
+    )
+
+
+def _suggest_key(title: str) -> str:
+    words = re.findall(r"[a-z0-9]+", title.lower())[:4]
+    return "-".join(words) or "my-plan"
+
+
+def is_plan_conflict(stored: PlanInfo | None, title: str, explicit: bool) -> bool:
+    """Whether a plan titled `title` may not take the key `stored` stands for.
+
+    A key is one plan's: a plan whose key comes from its file's name (no ``id``) may not take a
+    key that a plan of another title holds (two teams' ``okrs.yaml``); a plan that names itself
+    (``id``, or a key given on purpose) may, when the stored one named itself too: that is the
+    same plan, renamed.
+    """
+    if stored is None or stored.title == title:
+        return False
+    return not (explicit and stored.explicit)

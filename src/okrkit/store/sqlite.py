@@ -22,20 +22,29 @@ from typing import TYPE_CHECKING, Any, Self
 from okrkit.errors import SchemaVersionError, StoreError, StoreLockedError
 from okrkit.model import CheckIn, Cycle, Kind, Measurement
 from okrkit.store._base import (
+    DEFAULT_LEASE_TTL,
     DEFAULT_LOCK_TTL,
     Baseline,
+    Claim,
     CycleResult,
+    Lease,
+    PlanInfo,
     Record,
     RunRecord,
     check_baseline,
+    check_claim,
     check_cycle,
     check_cycle_result,
     check_instant,
     check_plan,
+    check_plan_title,
     check_record,
     check_review,
     check_run,
+    check_ttl,
+    is_plan_conflict,
     mask_url,
+    plan_conflict,
 )
 
 if TYPE_CHECKING:
@@ -129,6 +138,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (plan, cycle_start, cycle_end, key_result)
         )""",
     ),
+    (
+        """CREATE TABLE leases (
+            plan        TEXT    NOT NULL,
+            key_result  TEXT    NOT NULL,
+            holder      TEXT    NOT NULL,
+            token       TEXT    NOT NULL,
+            host        TEXT,
+            pid         INTEGER,
+            acquired_at INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL,
+            PRIMARY KEY (plan, key_result)
+        )""",
+        "CREATE INDEX leases_by_token ON leases (plan, token)",
+        """CREATE TABLE plan_keys (
+            plan        TEXT    NOT NULL PRIMARY KEY,
+            title       TEXT    NOT NULL,
+            explicit    INTEGER NOT NULL CHECK (explicit IN (0, 1)),
+            first_seen  INTEGER NOT NULL,
+            last_seen   INTEGER NOT NULL
+        )""",
+    ),
 )
 
 # Set on every connection. The page cache and memory map keep a large history fast to read.
@@ -139,9 +169,14 @@ _PRAGMAS = (
     "PRAGMA mmap_size = 268435456",
 )
 
+# Key results per statement in a claim: under SQLite's limit of bound parameters.
+_CHUNK = 500
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _EARLIEST = -(2**63)
+# Within this many microseconds of 1970, micros / 1e6 converts exactly (see _instant).
+_EXACT = 2**52
 _LATEST = 2**63 - 1
 
 _INSERT_RUN = (
@@ -195,6 +230,7 @@ UNION SELECT plan FROM check_ins
 UNION SELECT plan FROM baselines
 UNION SELECT plan FROM reviews
 UNION SELECT plan FROM cycle_results
+UNION SELECT plan FROM plan_keys
 ORDER BY 1
 """
 
@@ -216,6 +252,14 @@ def _bound(moment: dt.datetime | None, what: str, default: int) -> int:
 
 
 def _instant(micros: int) -> dt.datetime:
+    """The UTC datetime `micros` microseconds after 1970 began.
+
+    Within 2**52 microseconds of 1970 (up to the year 2112) the float ``micros / 1e6`` is the
+    exact quotient rounded once, and ``fromtimestamp`` rounds it back to the same microsecond:
+    that path is twice as fast as adding a timedelta, which stays the rule beyond.
+    """
+    if -_EXACT < micros < _EXACT:
+        return dt.datetime.fromtimestamp(micros / 1e6, dt.UTC)
     return _EPOCH + dt.timedelta(0, 0, micros)
 
 
@@ -555,10 +599,21 @@ class SQLiteStore:
         self.close()
 
     def record_run(
-        self, run: RunRecord, records: Sequence[Record], baselines: Sequence[Baseline] = ()
+        self,
+        run: RunRecord,
+        records: Sequence[Record],
+        baselines: Sequence[Baseline] = (),
+        *,
+        release: str | None = None,
     ) -> None:
-        """Store a run with its records and baselines in one transaction, or nothing."""
+        """Store a run with its records and baselines in one transaction, or nothing.
+
+        With `release`, the leases of that token (see `claim`) end in the same transaction: no
+        other refresh can claim a key result between its value being stored and its lease ending.
+        """
         check_run(run)
+        if release is not None and (not isinstance(release, str) or not release):
+            raise StoreError(f"release must be a lease token, got {release!r}")
         results = _results_text(run)
         rows = _measurement_rows(records, plan=run.plan, run_id=run.id)
         baseline_rows = [
@@ -587,6 +642,10 @@ class SQLiteStore:
             )
             connection.executemany(_INSERT_MEASUREMENT, rows)
             connection.executemany(_UPSERT_BASELINE, baseline_rows)
+            if release is not None:
+                connection.execute(
+                    "DELETE FROM leases WHERE plan = ? AND token = ?", (run.plan, release)
+                )
 
     def backfill(self, records: Iterable[Record]) -> int:
         """Store past values (from a newly connected source) in one transaction; the count."""
@@ -604,6 +663,7 @@ class SQLiteStore:
         until: dt.datetime | None = None,
     ) -> list[Record]:
         """One key result's records from `since` to `until` (both included), oldest first."""
+        key = key_result
         rows = self._read(
             _HISTORY,
             (
@@ -614,19 +674,29 @@ class SQLiteStore:
             ),
             f"reading the history of {key_result!r}",
         )
+        # the hot loop of a history read: one datetime and one tuple a row (fetched_at is shared
+        # by a run's records: made once each)
         fetched = {micros: _optional_instant(micros) for micros in {row[3] for row in rows}}
-        epoch, delta = _EPOCH, dt.timedelta
+        if rows and not (rows[0][1] > -_EXACT and rows[-1][1] < _EXACT):  # sorted by time
+            return [
+                Record(plan, key, value, _instant(observed), source, fetched[at], *rest)
+                for value, observed, source, at, *rest in rows
+            ]
+        moment, utc, make = dt.datetime.fromtimestamp, dt.UTC, tuple.__new__
         return [
-            Record(
-                plan,
-                key_result,
-                value,
-                epoch + delta(0, 0, observed),
-                source,
-                fetched[fetched_at],
-                fingerprint,
-                raw,
-                run_id,
+            make(
+                Record,
+                (
+                    plan,
+                    key_result,
+                    value,
+                    moment(observed / 1e6, utc),  # exact: see _instant
+                    source,
+                    fetched[fetched_at],
+                    fingerprint,
+                    raw,
+                    run_id,
+                ),
             )
             for value, observed, source, fetched_at, fingerprint, raw, run_id in rows
         ]
@@ -855,8 +925,7 @@ class SQLiteStore:
         check_plan(plan)
         if not isinstance(holder, str) or not holder.strip():
             raise StoreError(f"a lock holder must be non-empty text, got {holder!r}")
-        if not isinstance(ttl, dt.timedelta) or ttl <= dt.timedelta(0):
-            raise StoreError(f"a lock's ttl must be a positive timedelta, got {ttl!r}")
+        check_ttl(ttl, "a lock")
         token = os.urandom(16).hex()
         now = dt.datetime.now(dt.UTC)
         with self._write(f"taking the lock on plan {plan!r}") as connection:
@@ -889,3 +958,190 @@ class SQLiteStore:
         # Only our own lease: if it expired and another run took it over, that one keeps it.
         with self._write(f"releasing the lock on plan {plan!r}") as connection:
             connection.execute("DELETE FROM locks WHERE plan = ? AND token = ?", (plan, token))
+
+    # Leases: refreshes that share the work ---------------------------------------------------
+
+    def claim(
+        self,
+        plan: str,
+        key_results: Sequence[str],
+        *,
+        holder: str,
+        token: str,
+        ttl: dt.timedelta = DEFAULT_LEASE_TTL,
+        fresh_after: dt.datetime | None = None,
+        dead: Iterable[str] = (),
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> Claim:
+        """Lease the key results that no one else is refreshing, in one transaction.
+
+        For each key result: if another token holds a live lease on it (one that has not
+        expired, and whose token is not in `dead`), it is `held`; else, with `fresh_after`, if a
+        value of it was fetched at or after that moment, it is `fresh` (not to fetch again);
+        else it is leased to `token` until ``now + ttl`` and `claimed`. Leasing a key result
+        the token already holds renews it.
+        """
+        ids, dead_tokens = check_claim(
+            plan,
+            key_results,
+            holder=holder,
+            token=token,
+            ttl=ttl,
+            fresh_after=fresh_after,
+            dead=dead,
+            host=host,
+            pid=pid,
+        )
+        now = dt.datetime.now(dt.UTC)
+        now_micros, expires = _micros(now), _micros(now + ttl)
+        claimed: list[str] = []
+        held: dict[str, Lease] = {}
+        fresh: dict[str, dt.datetime] = {}
+        with self._write(f"claiming key results of plan {plan!r}") as connection:
+            leases = {
+                row[1]: row
+                for row in _chunked_select(
+                    connection,
+                    "SELECT plan, key_result, holder, token, acquired_at, expires_at, host, pid "
+                    "FROM leases WHERE plan = ? AND key_result IN ({})",
+                    plan,
+                    ids,
+                )
+            }
+            fetched: dict[str, int] = {}
+            if fresh_after is not None:
+                fetched = {
+                    row[0]: row[1]
+                    for row in _chunked_select(
+                        connection,
+                        "SELECT key_result, MAX(fetched_at) FROM measurements "
+                        "WHERE plan = ? AND key_result IN ({}) GROUP BY key_result",
+                        plan,
+                        ids,
+                    )
+                    if row[1] is not None
+                }
+            threshold = None if fresh_after is None else _micros(fresh_after)
+            rows = []
+            for key_result in ids:
+                lease = leases.get(key_result)
+                if (
+                    lease is not None
+                    and lease[3] != token
+                    and lease[5] > now_micros
+                    and lease[3] not in dead_tokens
+                ):
+                    held[key_result] = _lease(lease)
+                elif threshold is not None and fetched.get(key_result, threshold - 1) >= threshold:
+                    fresh[key_result] = _instant(fetched[key_result])
+                else:
+                    claimed.append(key_result)
+                    rows.append((plan, key_result, holder, token, host, pid, now_micros, expires))
+            connection.executemany(
+                "INSERT OR REPLACE INTO leases (plan, key_result, holder, token, host, pid, "
+                "acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return Claim(token, tuple(claimed), held, fresh)
+
+    def renew(self, plan: str, token: str, *, ttl: dt.timedelta = DEFAULT_LEASE_TTL) -> int:
+        """Extend the token's leases to ``now + ttl``; how many it still holds (0: none left,
+        they expired and were taken over)."""
+        check_plan(plan)
+        check_ttl(ttl, "a lease")
+        expires = _micros(dt.datetime.now(dt.UTC) + ttl)
+        with self._write(f"renewing leases on plan {plan!r}") as connection:
+            cursor = connection.execute(
+                "UPDATE leases SET expires_at = ? WHERE plan = ? AND token = ?",
+                (expires, plan, token),
+            )
+            return cursor.rowcount
+
+    def release(self, plan: str, token: str) -> int:
+        """End the token's leases; how many there were."""
+        check_plan(plan)
+        with self._write(f"releasing leases on plan {plan!r}") as connection:
+            cursor = connection.execute(
+                "DELETE FROM leases WHERE plan = ? AND token = ?", (plan, token)
+            )
+            return cursor.rowcount
+
+    def leases(self, plan: str) -> list[Lease]:
+        """The plan's leases, live or expired but not yet taken over, by key result."""
+        rows = self._read(
+            "SELECT plan, key_result, holder, token, acquired_at, expires_at, host, pid "
+            "FROM leases WHERE plan = ? ORDER BY key_result",
+            (plan,),
+            "reading leases",
+        )
+        return [_lease(row) for row in rows]
+
+    # Plan keys ------------------------------------------------------------------------------
+
+    def register_plan(
+        self, plan: str, *, title: str, explicit: bool, at: dt.datetime | None = None
+    ) -> PlanInfo:
+        """Record that the plan titled `title` is stored under the key `plan`.
+
+        Raises `StoreError` when the key already stands for a plan of another title and the
+        two cannot be the same plan renamed (see `okrkit.store.is_plan_conflict`): the
+        history of two teams' plans never mixes.
+        """
+        check_plan(plan)
+        check_plan_title(title, explicit)
+        moment = check_instant(at, "at", optional=True) or dt.datetime.now(dt.UTC)
+        micros = _micros(moment)
+        with self._write(f"registering plan {plan!r}") as connection:
+            row = connection.execute(
+                "SELECT plan, title, explicit, first_seen, last_seen FROM plan_keys WHERE plan = ?",
+                (plan,),
+            ).fetchone()
+            stored = None if row is None else _plan_info(row)
+            if is_plan_conflict(stored, title, explicit):
+                assert stored is not None  # noqa: S101  # for mypy: a conflict needs one
+                raise plan_conflict(self._where, stored, title)
+            if stored is None:
+                connection.execute(
+                    "INSERT INTO plan_keys (plan, title, explicit, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (plan, title, int(explicit), micros, micros),
+                )
+                return PlanInfo(plan, title, explicit, moment, moment)
+            both = stored.explicit or explicit
+            connection.execute(
+                "UPDATE plan_keys SET title = ?, explicit = ?, last_seen = MAX(last_seen, ?) "
+                "WHERE plan = ?",
+                (title, int(both), micros, plan),
+            )
+            return PlanInfo(plan, title, both, stored.first_seen, max(stored.last_seen, moment))
+
+    def plan_info(self, plan: str) -> PlanInfo | None:
+        """What the store knows of the plan key, or None."""
+        rows = self._read(
+            "SELECT plan, title, explicit, first_seen, last_seen FROM plan_keys WHERE plan = ?",
+            (plan,),
+            "reading plan keys",
+        )
+        return _plan_info(rows[0]) if rows else None
+
+
+def _chunked_select(
+    connection: sqlite3.Connection, sql: str, plan: str, ids: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of `sql` (with one ``IN ({})`` list) for `ids`, a few hundred at a time."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        yield from connection.execute(sql.format(", ".join("?" * len(chunk))), (plan, *chunk))
+
+
+def _lease(row: Sequence[Any]) -> Lease:
+    plan, key_result, holder, token, acquired_at, expires_at, host, pid = row
+    return Lease(
+        plan, key_result, holder, token, _instant(acquired_at), _instant(expires_at), host, pid
+    )
+
+
+def _plan_info(row: Sequence[Any]) -> PlanInfo:
+    plan, title, explicit, first_seen, last_seen = row
+    return PlanInfo(plan, title, bool(explicit), _instant(first_seen), _instant(last_seen))
