@@ -30,6 +30,8 @@ PUBLIC = [
     "Pace",
     "Plan",
     "PlanError",
+    "Policy",
+    "PolicyError",
     "Problem",
     "Project",
     "ProjectProgress",

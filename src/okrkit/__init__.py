@@ -23,6 +23,7 @@ from okrkit.errors import (
     ModelError,
     OkrkitError,
     PlanError,
+    PolicyError,
     Problem,
     QuotaError,
     SchemaVersionError,
@@ -67,6 +68,7 @@ from okrkit.scoring import (
 
 if TYPE_CHECKING:
     from okrkit.live import status
+    from okrkit.policy import Policy
     from okrkit.runner import Outcome, RefreshResult, Retry, refresh
     from okrkit.store import Baseline, Record, RunRecord, Store, open_store
 
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Baseline": "okrkit.store",
     "Outcome": "okrkit.runner",
+    "Policy": "okrkit.policy",
     "Record": "okrkit.store",
     "RefreshResult": "okrkit.runner",
     "Retry": "okrkit.runner",
@@ -128,6 +131,8 @@ __all__ = [
     "Pace",
     "Plan",
     "PlanError",
+    "Policy",
+    "PolicyError",
     "Problem",
     "Project",
     "ProjectProgress",

@@ -15,7 +15,8 @@ OkrkitError
     ├── TerminalError                  it will not work until someone fixes something
     │   ├── SettingsError (ValueError) a key result's source settings are wrong
     │   ├── CredentialsError           a missing or rejected credential
-    │   └── QuotaError                 the source's quota is spent
+    │   ├── QuotaError                 the source's quota is spent
+    │   └── PolicyError                the operator's policy refuses what the source asks for
     └── UnknownConnectorError (LookupError) no installed connector has that name
 ```
 
@@ -40,6 +41,7 @@ __all__ = [
     "ModelError",
     "OkrkitError",
     "PlanError",
+    "PolicyError",
     "Problem",
     "QuotaError",
     "SchemaVersionError",
@@ -225,6 +227,21 @@ class CredentialsError(TerminalError):
 
 class QuotaError(TerminalError):
     """The source's quota (daily units, monthly calls) is spent: wait for it to reset."""
+
+
+class PolicyError(TerminalError):
+    """The operator's policy (``okrkit refresh --policy``) refuses what a key result's source
+    asks for: a connector, a host or address, a file, a database, an environment variable.
+
+    The message names what was refused and the policy file; `policy_key` names the key of the
+    policy that would allow it (None when no key can, as for a ``file://`` address).
+    """
+
+    def __init__(
+        self, message: str, *, key_result: str | None = None, policy_key: str | None = None
+    ) -> None:
+        self.policy_key = policy_key
+        super().__init__(message, key_result=key_result)
 
 
 class UnknownConnectorError(ConnectorError, LookupError):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from okrkit.connectors._http import HttpClient
+    from okrkit.policy import Policy
 
 __all__ = ["Connector", "Context", "Query", "Reading", "Window", "connector"]
 
@@ -82,13 +83,18 @@ class Reading:
 
 @attrs.define
 class Context:
-    """What the runner lends a connector for one refresh: HTTP, logging, redaction, accounting."""
+    """What the runner lends a connector for one refresh: HTTP, logging, redaction, accounting.
+
+    `policy` is the operator's `okrkit.policy.Policy` (None: everything allowed); `http` and
+    `path` apply it, and a connector that reaches a source another way checks with it.
+    """
 
     redactor: Redactor = attrs.field(factory=Redactor)
     timeout: float = 10.0
     base_dir: Path | None = None  # the OKR file's folder: relative paths in settings start here
     http_factory: Callable[[], HttpClient] | None = None
     logger: logging.Logger = attrs.field(factory=lambda: logging.getLogger("okrkit.connectors"))
+    policy: Policy | None = None
     _http: HttpClient | None = attrs.field(default=None, init=False)
     _costs: dict[str, float] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
@@ -103,11 +109,17 @@ class Context:
                 else:
                     from okrkit.connectors._http import HttpClient  # noqa: PLC0415
 
-                    self._http = HttpClient(timeout=self.timeout, redactor=self.redactor)
+                    self._http = HttpClient(
+                        timeout=self.timeout, redactor=self.redactor, policy=self.policy
+                    )
             return self._http
 
     def path(self, name: str) -> Path:
-        """A path from settings, relative to the OKR file's folder when it is not absolute."""
+        """A path from settings, relative to the OKR file's folder when it is not absolute.
+
+        ``~`` is the home folder, unless the policy refuses it (`PolicyError`)."""
+        if self.policy is not None:
+            self.policy.check_home(name)
         path = Path(name).expanduser()
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path

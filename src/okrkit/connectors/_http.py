@@ -17,6 +17,7 @@ from urllib.parse import SplitResult, urlsplit
 from okrkit.errors import (
     ConnectorError,
     CredentialsError,
+    PolicyError,
     QuotaError,
     TerminalError,
     TransientError,
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     import requests
+
+    from okrkit.policy import Policy
 
 __all__ = ["HttpClient", "parse_retry_after"]
 
@@ -132,13 +135,116 @@ def _session_class() -> Any:
     return _SESSION_CLASS
 
 
+class _Guard:
+    """A policy's checks on one client's requests: each host's verdict and addresses are worked
+    out once for the client's life, and connections go to those checked addresses only."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._verdicts: dict[str, tuple[str, ...] | PolicyError] = {}
+        self._lock = threading.Lock()
+        self._adapter_class: Any = None
+
+    def check(self, url: str) -> None:
+        """Refuse `url` with a `PolicyError` (or a `TransientError` when its host cannot be
+        resolved) unless the policy allows its scheme, host and every address it resolves to."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            self.policy.check_url(url, resolve=False)  # raises, naming the scheme
+        self.addresses(parts.hostname or "")
+
+    def addresses(self, host: str) -> tuple[str, ...]:
+        """The checked addresses of `host`, resolved and checked on first use."""
+        key = host.lower().rstrip(".")  # as urllib3 names the host it connects to
+        with self._lock:
+            verdict = self._verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = self.policy.check_url(f"http://{_bracketed(key)}/")
+            except PolicyError as error:
+                verdict = error
+            with self._lock:
+                self._verdicts[key] = verdict
+        if isinstance(verdict, PolicyError):
+            raise PolicyError(verdict.message, policy_key=verdict.policy_key)
+        return verdict
+
+    def adapter(self) -> Any:
+        """A `requests` adapter whose connections go only to the addresses this guard checked
+        (the TLS handshake still names and verifies the host): a DNS answer that changes after
+        the check cannot send a request elsewhere. Through a proxy, the proxy connects."""
+        if self._adapter_class is None:
+            self._adapter_class = _pinned_adapter_class(self.addresses)
+        return self._adapter_class()
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _pinned_adapter_class(addresses: Callable[[str], tuple[str, ...]]) -> Any:
+    """An `HTTPAdapter` class whose new connections go to ``addresses(host)``, one after the
+    other until one answers, instead of to whatever the host name resolves to then."""
+    import sys  # noqa: PLC0415
+
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+    from urllib3.connection import HTTPConnection, HTTPSConnection  # noqa: PLC0415
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool  # noqa: PLC0415
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError  # noqa: PLC0415
+    from urllib3.util import connection  # noqa: PLC0415
+
+    def new_conn(self: Any) -> Any:
+        error: Exception | None = None
+        for address in addresses(self._dns_host):  # urllib3's name for the host
+            try:
+                sock = connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError:
+                error = ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                )
+            except OSError as failure:
+                error = NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+            else:
+                sys.audit("http.client.connect", self, self.host, self.port)
+                return sock
+        raise error or NewConnectionError(self, "no address to connect to")
+
+    class PinnedConnection(HTTPConnection):
+        _new_conn = new_conn
+
+    class PinnedTlsConnection(HTTPSConnection):
+        _new_conn = new_conn
+
+    class PinnedPool(HTTPConnectionPool):
+        ConnectionCls = PinnedConnection
+
+    class PinnedTlsPool(HTTPSConnectionPool):
+        ConnectionCls = PinnedTlsConnection
+
+    class PinnedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": PinnedPool, "https": PinnedTlsPool}
+
+    return PinnedAdapter
+
+
 class HttpClient:
     """A `requests` session for a refresh run.
 
     - `timeout`: seconds for connecting and for each read;
     - `rate_limits`: requests per second allowed per host name (``{"api.x.com": 5}``), and
       `default_rate` for hosts not named (None: no limit);
-    - `max_body`: the largest body read, in bytes; a bigger one is a terminal error.
+    - `max_body`: the largest body read, in bytes; a bigger one is a terminal error;
+    - `policy`: the operator's `okrkit.policy.Policy` (None: any host). Under one, every
+      request and every redirect is checked before it is sent (scheme, host, each address the
+      host resolves to), redirects are followed by the client itself, and connections go to
+      the checked addresses only; a refused request raises `PolicyError`.
     """
 
     def __init__(
@@ -153,6 +259,7 @@ class HttpClient:
         max_redirects: int = 5,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        policy: Policy | None = None,
     ) -> None:
 
         self.timeout = timeout
@@ -168,6 +275,8 @@ class HttpClient:
         self._sessions: list[requests.Session] = []
         self._user_agent = user_agent
         self._max_redirects = max_redirects
+        # None unless a policy restricts hosts: then one `if` is all a request pays
+        self._guard = _Guard(policy) if policy is not None and policy.checks_hosts else None
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -176,12 +285,18 @@ class HttpClient:
             session.headers["User-Agent"] = self._user_agent
             session.max_redirects = self._max_redirects
             session.trust_env = True
+            if self._guard is not None:
+                adapter = self._guard.adapter()
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
             self._local.session = session
             with self._limiters_lock:
                 self._sessions.append(session)
         return session
 
-    def _limit(self, host: str) -> None:
+    def limit(self, host: str) -> None:
+        """Wait for the run's rate limit of `host` (``--rate-limit``): clients that are not
+        this one (httplib2's, in the Google connectors) call it before each request."""
         rate = self._rates.get(host, self._default_rate)
         if rate is None or rate <= 0:
             return
@@ -199,10 +314,13 @@ class HttpClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TerminalError(f"{self.redactor.redact(url)!r} is not an http(s) URL")
         host = parts.hostname
-        self._limit(host)
+        self.limit(host)
         kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self._session().request(method, url, stream=True, **kwargs)
+            if self._guard is None:
+                response = self._session().request(method, url, stream=True, **kwargs)
+            else:
+                response = self._checked(method, url, parts, kwargs)
         except requests.RequestException as error:
             shown = self._shown(parts)
             raise self._failure(method, shown, host, error) from None
@@ -216,6 +334,53 @@ class HttpClient:
             ) from None
         if not 200 <= response.status_code < 300:
             self._check_status(method, self._shown(parts), response)
+        return response
+
+    def _checked(
+        self, method: str, url: str, parts: SplitResult, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """The request under the policy: checked, then each redirect checked before it is
+        followed (by this loop, not by requests, which would follow it unchecked)."""
+        import requests  # noqa: PLC0415
+
+        assert self._guard is not None  # noqa: S101  # only called with a guard
+        guard = self._guard
+        try:
+            guard.check(url)
+        except PolicyError as error:
+            raise PolicyError(
+                f"{method} {self._shown(parts)}: {error.message}", policy_key=error.policy_key
+            ) from None
+        except TransientError as error:
+            raise TransientError(f"{method} {self._shown(parts)}: {error.message}") from None
+        kwargs["allow_redirects"] = False  # whatever a caller asked: every hop is checked here
+        session = self._session()
+        response = session.request(method, url, stream=True, **kwargs)
+        hops = 0
+        while response.is_redirect and response.next is not None:
+            target = response.next
+            response.close()
+            hops += 1
+            if hops > self._max_redirects:
+                raise requests.TooManyRedirects(f"Exceeded {self._max_redirects} redirects.")
+            target_url = str(target.url)
+            try:
+                guard.check(target_url)
+            except (PolicyError, TransientError) as error:
+                shown = self._shown(urlsplit(target_url))
+                message = (
+                    f"{method} {self._shown(parts)} was redirected to {shown}: {error.message}"
+                )
+                if isinstance(error, PolicyError):
+                    raise PolicyError(message, policy_key=error.policy_key) from None
+                raise TransientError(message) from None
+            settings = session.merge_environment_settings(
+                target_url, {}, stream=True, verify=kwargs.get("verify"), cert=kwargs.get("cert")
+            )
+            settings["stream"] = True
+            response = session.send(
+                target, allow_redirects=False, timeout=kwargs["timeout"], **settings
+            )
         return response
 
     def _shown(self, parts: SplitResult) -> str:

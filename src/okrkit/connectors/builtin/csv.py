@@ -18,10 +18,11 @@ import attrs
 
 from okrkit.connectors._base import Connector, Context, Query, Reading
 from okrkit.connectors.builtin import InvalidSettingError, in_utc, parse_number, past_asked
-from okrkit.errors import ConnectorError, SettingsError, TerminalError
+from okrkit.errors import ConnectorError, PolicyError, SettingsError, TerminalError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
 __all__ = ["CsvConnector", "CsvSettings", "Table"]
 
@@ -116,6 +117,24 @@ class CsvConnector(Connector):
     windowed: ClassVar[bool] = True
     batch: ClassVar[bool] = True
 
+    @classmethod
+    def check_policy(cls, settings: CsvSettings, context: Context) -> None:
+        """Refuse, before any read, a file outside the policy's folders (or a ``~`` path), or
+        a URL whose scheme or host the policy does not allow."""
+        if context.policy is None:
+            return
+        name = settings.path.strip()
+        if not _is_url(name):
+            _local(name, context)
+            return
+        try:
+            context.policy.check_url(name, resolve=False)
+        except PolicyError as error:
+            shown = context.redactor.redact(name.split("?", 1)[0])
+            raise PolicyError(
+                f"GET {shown}: {error.message}", policy_key=error.policy_key
+            ) from None
+
     def fetch(
         self, queries: Sequence[Query], context: Context
     ) -> Sequence[Reading | float | ConnectorError]:
@@ -144,6 +163,15 @@ def _is_url(path: str) -> bool:
     return path.lower().startswith(("http://", "https://"))
 
 
+def _local(name: str, context: Context) -> Path:
+    """The file a path from settings names; under a policy, the file it really is (``..`` and
+    symlinks resolved), which must lie in one of the policy's folders."""
+    path = context.path(name)
+    if context.policy is not None:
+        path = context.policy.check_file(path)
+    return path
+
+
 def _read(settings: CsvSettings, context: Context) -> Table:
     name = settings.path.strip()
     encoding = (
@@ -153,7 +181,7 @@ def _read(settings: CsvSettings, context: Context) -> Table:
         content = context.http.request("GET", name).content
         where = context.redactor.redact(name.split("?", 1)[0])
     else:
-        path = context.path(name)
+        path = _local(name, context)
         where = str(path)
         if not path.is_file():
             problem = "is not a file" if path.exists() else "does not exist"

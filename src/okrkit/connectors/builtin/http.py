@@ -34,7 +34,7 @@ from okrkit.connectors.builtin import (
     parse_number,
     past_asked,
 )
-from okrkit.errors import ConnectorError, SettingsError, TerminalError
+from okrkit.errors import ConnectorError, PolicyError, SettingsError, TerminalError
 
 if TYPE_CHECKING:
     from okrkit.secrets import Redactor
@@ -294,6 +294,21 @@ class HttpConnector(Connector):
     def __init__(self) -> None:
         # the secrets already given to each run's redactor (a run makes one instance)
         self._masked: weakref.WeakKeyDictionary[Redactor, set[str]] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def check_policy(cls, settings: HttpSettings, context: Context) -> None:
+        """Refuse, before any request, an endpoint the policy does not allow: its scheme, its
+        host, an address written in it. What the host resolves to is checked when asked."""
+        if context.policy is None:
+            return
+        try:
+            context.policy.check_url(settings.url, resolve=False)
+        except PolicyError as error:
+            parts = urlsplit(settings.url.strip())
+            shown = context.redactor.redact(f"{parts.scheme}://{parts.netloc}{parts.path}")
+            raise PolicyError(
+                f"{settings.method} {shown}: {error.message}", policy_key=error.policy_key
+            ) from None
 
     def fetch(
         self, queries: Sequence[Query], context: Context

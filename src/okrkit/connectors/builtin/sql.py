@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -30,6 +30,7 @@ from okrkit.connectors.builtin import (
 from okrkit.errors import (
     ConnectorError,
     CredentialsError,
+    PolicyError,
     SettingsError,
     TerminalError,
     TransientError,
@@ -168,6 +169,26 @@ class SqlConnector(Connector):
     windowed: ClassVar[bool] = True
     batch: ClassVar[bool] = True
 
+    @classmethod
+    def check_policy(cls, settings: SqlSettings, context: Context) -> None:
+        """Refuse, before any connection, a database the policy's `databases` do not list."""
+        if context.policy is None:
+            return
+        url = settings.url.strip()
+        if url.lower().startswith("sqlite:"):
+            _database_file(context.path(_sqlite_name(url)), context)
+            return
+        try:
+            from sqlalchemy import exc  # noqa: PLC0415
+            from sqlalchemy.engine import make_url  # noqa: PLC0415
+        except ImportError:  # the fetch says SQLAlchemy is needed
+            return
+        try:
+            target = make_url(url)
+        except exc.ArgumentError:  # the fetch says the URL cannot be read
+            return
+        _check_target(url, target, context)
+
     def fetch(
         self, queries: Sequence[Query], context: Context
     ) -> Sequence[Reading | float | ConnectorError]:
@@ -272,7 +293,7 @@ def _run_sqlite(
 ) -> list[Reading | ConnectorError]:
     import sqlite3  # noqa: PLC0415  # only a refresh with a sql source needs it
 
-    path = _existing(context.path(_sqlite_name(url)))
+    path = _existing(_database_file(context.path(_sqlite_name(url)), context))
     try:
         connection = sqlite3.connect(
             f"file:{quote(str(path))}?mode=ro",
@@ -296,6 +317,51 @@ def _run_sqlite(
         return results
     finally:
         connection.close()
+
+
+def _database_file(path: Path, context: Context) -> Path:
+    """The SQLite file to open: under a policy, the file `path` really is (``..`` and symlinks
+    resolved), which the policy's databases must list."""
+    if context.policy is not None:
+        return context.policy.check_database_file(path)
+    return path
+
+
+def _url_key(url: str) -> Hashable:
+    """A database URL as SQLAlchemy reads it, without the password: what a policy compares."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    target = make_url(url)
+    query = tuple(
+        sorted(
+            (name, value if isinstance(value, str) else tuple(value))
+            for name, value in target.query.items()
+        )
+    )
+    host = (target.host or "").lower()
+    return (target.drivername, target.username, host, target.port, target.database, query)
+
+
+def _check_target(url: str, target: Any, context: Context) -> None:
+    """Refuse, under a policy, a SQLAlchemy URL its databases do not list: a SQLite file by
+    its real path, any other database by its URL without the password."""
+    policy = context.policy
+    if policy is None:
+        return
+    shown = target.render_as_string(hide_password=True)
+    if target.get_backend_name() != "sqlite":
+        policy.check_database_url(url, key=_url_key, shown=shown)
+        return
+    database = target.database or ""
+    if database.startswith("file:"):
+        raise PolicyError(
+            f"{policy.named} does not allow a SQLite file: URI "
+            f"({context.redactor.redact(url.strip())}): write the "
+            "database's path, as in sqlite:///signups.db",
+            policy_key="databases",
+        )
+    if database not in ("", ":memory:"):
+        _database_file(context.path(database), context)
 
 
 def _existing(path: Path) -> Path:
@@ -417,6 +483,7 @@ def _engine(url: str, context: Context) -> tuple[Any, str, str]:
         ) from None
     if target.password:
         context.redactor.add(str(target.password))
+    _check_target(url, target, context)
     shown = target.render_as_string(hide_password=True)
     backend = target.get_backend_name()
     if backend == "sqlite":
@@ -424,7 +491,7 @@ def _engine(url: str, context: Context) -> tuple[Any, str, str]:
         if database in ("", ":memory:"):
             raise SettingsError("an in-memory database holds no data to read", setting="url")
         if not database.startswith("file:"):
-            path = _existing(context.path(database))
+            path = _existing(_database_file(context.path(database), context))
             target = target.set(
                 database=f"file:{quote(str(path))}",
                 query={**target.query, "mode": "ro", "uri": "true"},
