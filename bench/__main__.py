@@ -13,11 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench import imports, plan, refresh, store
+from bench import imports, plan, refresh, store, workers
 from bench.harness import Sizes, render_table, write_json
 
 #: Every row, in the order the table shows them, and the module that measures it.
-MODULES = (refresh, store, plan, imports)
+MODULES = (refresh, store, plan, imports, workers)
 ROWS = tuple(row for module in MODULES for row in module.ROWS)
 
 

@@ -4,6 +4,7 @@ does that, in minutes); see docs/benchmarks.md."""
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,11 @@ ROWS = [
     "plan",
     "memory",
     "import",
+    "workers-2",
+    "workers-4",
 ]
+# run only where a PostgreSQL server is given (OKRKIT_BENCH_POSTGRES_URL or the tests' own)
+POSTGRES_ROWS = ["workers-4-postgresql"]
 
 
 def test_a_smoke_run_reports_every_row_with_its_baseline_and_ratio(tmp_path):
@@ -35,7 +40,10 @@ def test_a_smoke_run_reports_every_row_with_its_baseline_and_ratio(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text(encoding="utf-8"))
     rows = {row["row"]: row for row in results["rows"]}
-    assert list(rows) == ROWS
+    with_postgres = bool(
+        os.environ.get("OKRKIT_BENCH_POSTGRES_URL") or os.environ.get("OKRKIT_TEST_POSTGRES_URL")
+    )
+    assert list(rows) == ROWS + (POSTGRES_ROWS if with_postgres else [])
     for name, row in rows.items():
         assert row["figure"] > 0, name
         assert row["baseline"] > 0, name
@@ -47,7 +55,8 @@ def test_a_smoke_run_reports_every_row_with_its_baseline_and_ratio(tmp_path):
     assert rows["import"]["details"]["heavy_modules_imported"] == []
     assert results["sizes"]["smoke"] is True
     assert results["machine"]["cores"] >= 1
-    for name in ROWS:  # the printed table has a line per row
+    assert rows["workers-4"]["details"]["key_results"] == 40  # every one measured and asked once
+    for name in rows:  # the printed table has a line per row
         assert any(line.startswith(name + " ") for line in done.stdout.splitlines()), name
 
 

@@ -235,3 +235,60 @@ def test_screenshots(browser, tmp_path):
         kept = ROOT / "docs" / "images" / name
         assert kept.exists(), f"run OKRKIT_SCREENSHOTS=1 pytest {Path(__file__).name}"
         assert _png_size(kept) == size
+
+
+def _two_teams() -> list[dict[str, object]]:
+    """The launch twice, as two teams' plans with the same key result ids but their own values."""
+    first, second = sample.launch(), sample.launch()
+    first["plan"].update(key="team-a", title="Team A launch")
+    second["plan"].update(key="team-b", title="Team B launch")
+    for key_result in second["objectives"][0]["key_results"]:
+        if key_result["id"] == "signups":
+            key_result["value"] = 4321
+    return [first, second]
+
+
+def test_two_plans_with_the_same_key_result_ids_on_one_page(browser, tmp_path):
+    _open(browser, tmp_path, _two_teams(), DESKTOP, "two-plans")
+    assert _severe(browser) == []
+    assert browser.title == "OKR report · 2 plans, 15 Aug 2026"
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    ids = browser.execute_script("return Array.from(document.querySelectorAll('[id]'), e => e.id)")
+    assert len(ids) == len(set(ids))
+    links = browser.find_elements(By.CSS_SELECTOR, "nav.contents a")
+    assert [_text(link) for link in links] == ["Team A launch", "Team B launch"]
+    sections = browser.find_elements(By.CSS_SELECTOR, "section[data-plan]")
+    assert [section.get_attribute("data-plan") for section in sections] == ["team-a", "team-b"]
+    assert [link.get_attribute("hash") for link in links] == [
+        f"#{section.get_attribute('id')}" for section in sections
+    ]
+    expected = [("Team A launch 2026-Q3", "1,778"), ("Team B launch 2026-Q3", "4,321")]
+    for section, (heading, signups) in zip(sections, expected, strict=True):
+        assert section.find_element(By.TAG_NAME, "h2").text == heading
+        card = section.find_element(By.CSS_SELECTOR, '[data-key-result="signups"]')
+        assert card.is_displayed()
+        assert card.find_element(By.CSS_SELECTOR, '[data-field="value"]').text == signups
+        assert card.find_element(By.CSS_SELECTOR, '[data-field="target"]').text == "5,000"
+        chart = card.find_element(By.CSS_SELECTOR, "svg.chart-svg")
+        title_id = chart.get_attribute("aria-labelledby").split()[0]
+        # the chart's label is found inside its own card, not in the other plan's
+        label = browser.find_element(By.ID, title_id)
+        assert label.find_element(By.XPATH, "ancestor::section[@data-plan]") == section
+    # following a contents link scrolls to that plan's section
+    links[1].click()
+    top = browser.execute_script(
+        "return document.querySelector('section[data-plan=\"team-b\"]').getBoundingClientRect().top"
+    )
+    assert 0 <= top < 50
+
+
+def test_two_plans_have_no_horizontal_scroll_at_375_pixels(browser, tmp_path):
+    _open(browser, tmp_path, _two_teams(), (NARROW, 800), "two-plans-narrow")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= NARROW
+    widest = browser.execute_script(
+        "return Math.max(...Array.from(document.querySelectorAll('body *'),"
+        " e => e.getBoundingClientRect().right))"
+    )
+    assert widest <= NARROW
+    assert len(browser.find_elements(By.CSS_SELECTOR, "section[data-plan]")) == 2
+    assert _severe(browser) == []

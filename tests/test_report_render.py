@@ -805,3 +805,184 @@ def test_missing_keys_read_as_null(report, format_):
     assert output.endswith("\n")
     if format_ != "json" and report.get("objectives"):
         assert "k" in output
+
+
+# -- several plans ------------------------------------------------------------------------------
+
+
+def two_teams() -> list[dict]:
+    """Two teams' reports with the same objective and key result ids, each its own numbers."""
+    first, second = sample.launch(), sample.reliability()
+    first["plan"].update(key="team-a", title="Team A launch")
+    second["plan"].update(key="team-b", title="Team B launch")
+    return [first, second]
+
+
+def test_several_plans_render_in_every_format_in_the_order_given():
+    for format_ in FORMATS:
+        output = render(two_teams(), format_)
+        assert output.endswith("\n")
+        assert output.index("Team A launch" if format_ != "csv" else "team-a") < output.index(
+            "Team B launch" if format_ != "csv" else "team-b"
+        )
+
+
+def test_an_empty_sequence_or_an_unknown_format_of_several_is_refused():
+    with pytest.raises(ValueError, match=r"no reports to render"):
+        render([], "html")
+    with pytest.raises(ValueError, match=r"unknown report format 'pdf': choose one of text, "):
+        render(two_teams(), "pdf")
+
+
+def test_several_plans_as_text_and_markdown_are_each_report_in_turn():
+    first, second = two_teams()
+    assert render([first, second], "text", width=80) == (
+        render(first, width=80) + "\n" + render(second, width=80)
+    )
+    assert render([first, second], "text", color=True) == (
+        render(first, color=True) + "\n" + render(second, color=True)
+    )
+    markdown = render([first, second], "markdown")
+    assert markdown == render(first, "markdown") + "\n" + render(second, "markdown")
+    assert [line for line in markdown.splitlines() if line.startswith("# ")] == [
+        "# Team A launch - 2026-Q3",
+        "# Team B launch - 2026-Q3",
+    ]
+
+
+def test_several_plans_as_json_are_one_object_with_a_list_of_plans():
+    teams = two_teams()
+    data = json.loads(render(teams, "json"))
+    assert data == {"plans": teams}
+    assert json.loads(render(teams[:1], "json")) == {"plans": teams[:1]}  # a list stays a list
+
+
+def test_several_plans_as_csv_are_one_table_with_a_leading_plan_column():
+    rows = list(csv.reader(io.StringIO(render(two_teams(), "csv"))))
+    assert rows[0] == ["plan", *COLUMNS]
+    assert [(row[0], row[1], row[2], row[4]) for row in rows[1:]] == [
+        ("team-a", "launch-buzz", "mentions", "196"),
+        ("team-a", "launch-buzz", "youtube-views", "38000"),
+        ("team-a", "launch-buzz", "signups", "1778"),
+        ("team-b", "launch-ready", "checkout-errors", "0.6"),
+        ("team-b", "launch-ready", "page-load", "1130"),
+        ("team-b", "launch-buzz", "mentions", "196"),
+        ("team-b", "launch-buzz", "youtube-views", "38000"),
+        ("team-b", "launch-buzz", "signups", "1778"),
+    ]
+    one = list(csv.reader(io.StringIO(render(sample.launch(), "csv"))))
+    assert one[0] == list(COLUMNS)  # one report: the table as it always was
+
+
+def test_to_dataframe_of_several_plans_has_the_plan_column(monkeypatch):
+    calls = []
+    fake = types.ModuleType("pandas")
+    fake.DataFrame = lambda rows, columns: calls.append((rows, columns)) or "frame"
+    monkeypatch.setitem(sys.modules, "pandas", fake)
+    assert to_dataframe(two_teams()) == "frame"
+    ((rows, columns),) = calls
+    assert columns == ["plan", *COLUMNS]
+    assert [(row["plan"], row["key_result"]) for row in rows][2:4] == [
+        ("team-a", "signups"),
+        ("team-b", "checkout-errors"),
+    ]
+
+
+PLANS_TAGS = ALLOWED_TAGS | {"nav", "ol", "a", "h4"}
+
+
+def test_several_plans_as_html_are_one_page_with_contents_and_a_section_each():
+    html = render(two_teams(), "html")
+    tree = parse(html)
+    assert tree.declarations == ["DOCTYPE html"]
+    root = tree.root
+    assert root.find("head").find("title").text() == "OKR report · 2 plans, 15 Aug 2026"
+    assert root.find("h1").text() == "OKR report"
+    head = root.find("header", **{"class": "page-head"})
+    assert head.find("p", **{"class": "meta"}).text() == "2 plans · as of 15 Aug 2026 23:59 UTC"
+    sections = list(root.find_all("section", **{"class": "plan"}))
+    assert [s.attrs["data-plan"] for s in sections] == ["team-a", "team-b"]
+    assert [s.attrs["id"] for s in sections] == ["plan-team-a-1", "plan-team-b-2"]
+    entries = list(root.find("nav").find_all("li"))
+    assert [li.find("a").attrs["href"] for li in entries] == ["#plan-team-a-1", "#plan-team-b-2"]
+    assert [" ".join(li.text().split()) for li in entries] == [
+        "Team A launch 2026-Q3 team-a · launch-buzz 0.36 yellow",
+        "Team B launch 2026-Q3 team-b · launch-ready 0.72 green, launch-buzz 0.36 yellow",
+    ]
+    # headings one level down: h2 plan, h3 objective and sections, h4 key result and project
+    team_b = sections[1]
+    assert [h.text() for h in team_b.find_all("h2")] == ["Team B launch 2026-Q3"]
+    assert [h.text() for h in team_b.find_all("h3")] == [
+        "The site holds up under the launch traffic",
+        "Stir up a user-generated buzz around the new product launch that outshines competitors",
+        "Projects",
+        "Review",
+    ]
+    card = team_b.find("article", data_key_result="page-load")
+    assert card.find("h4").text() == "Cut p95 page load from 1,400 ms to 800 ms"
+    assert card.field("value") == "1,130 ms"
+    signups = sections[0].find("article", data_key_result="signups")
+    assert (signups.field("value"), signups.field("target")) == ("1,778", "5,000")
+    assert 'class="page-foot"' in html
+    assert html.count("<footer") == 1
+
+
+def test_several_plans_in_html_never_share_an_id():
+    html = render(two_teams(), "html")
+    tree = parse(html)
+    ids = [attrs["id"] for _, attrs in tree.tags if "id" in attrs]
+    assert len(ids) == len(set(ids))
+    assert {"p1-kr-signups-4", "p2-kr-signups-7", "p1-review-heading", "p2-review-heading"} <= set(
+        ids
+    )
+    for reference in re.findall(r'aria-labelledby="([^"]+)"', html):
+        for target in reference.split():
+            assert target in ids
+    # every chart is labelled by the title inside it, not by the other plan's chart
+    for section in tree.root.find_all("section", **{"class": "plan"}):
+        inside = {node.attrs.get("id") for node in section.walk()}
+        for svg in section.find_all("svg"):
+            assert set(svg.attrs["aria-labelledby"].split()) <= inside
+
+
+def test_several_plans_in_html_load_nothing_and_escape_everything():
+    hostile = sample.hostile()
+    hostile["plan"]["key"] = '"><script>x()</script>'
+    hostile["objectives"][0]["id"] = "a&b<i>"
+    html = render([sample.launch(), hostile], "html")
+    tree = parse(html)
+    tags = {tag for tag, _ in tree.tags}
+    assert tags <= PLANS_TAGS, tags - PLANS_TAGS
+    for tag, attrs in tree.tags:
+        assert "src" not in attrs, tag
+        assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
+        if "href" in attrs:
+            assert re.fullmatch(r"#plan-[A-Za-z0-9_-]+", attrs["href"]), attrs["href"]
+    assert "<script" not in html.lower()
+    assert "http://" not in html
+    assert "https://" not in html
+    policy = tree.root.find("meta", http_equiv="Content-Security-Policy").attrs["content"]
+    assert policy == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    entry = list(tree.root.find("nav").find_all("li"))[1]
+    assert " · a&b<i> " in entry.text()  # escaped once: the text reads as it was written
+    section = tree.root.find("section", data_plan='"><script>x()</script>')
+    assert re.fullmatch(r"plan-[A-Za-z0-9_-]+-2", section.attrs["id"])
+
+
+def test_several_plans_of_different_moments_say_each_its_own():
+    first, second = two_teams()
+    second["at"] = "2026-08-20T12:00:00+00:00"
+    html = render([first, second], "html")
+    root = parse(html).root
+    assert root.find("head").find("title").text() == "OKR report · 2 plans"
+    assert root.find("header", **{"class": "page-head"}).find("p").text() == "2 plans"
+    heads = [h.find("p", **{"class": "meta"}).text() for h in root.find_all("header")][1:]
+    assert heads[0].startswith("As of 15 Aug 2026 23:59 UTC")
+    assert heads[1].startswith("As of 20 Aug 2026 12:00 UTC")
+
+
+def test_one_report_in_a_list_is_a_page_of_several_plans():
+    html = render([sample.launch()], "html")
+    assert '<nav class="contents"' in html
+    assert "1 plan ·" in html
+    assert render(sample.launch(), "html") != html

@@ -89,9 +89,9 @@ def test_a_secret_value_containing_dollar_dollar_brace_is_kept_and_masked():
     assert redactor.redact(value) == "pw=***"
 
 
-def test_an_empty_or_short_value_is_substituted_but_not_masked():
+def test_a_short_value_is_substituted_but_not_masked():
     redactor = Redactor()
-    assert resolve("[${EMPTY}][${SHORT}]", {"EMPTY": "", "SHORT": "abc"}, redactor) == "[][abc]"
+    assert resolve("[${SHORT}]", {"SHORT": "abc"}, redactor) == "[abc]"
     assert redactor._secrets == set()
 
 
@@ -103,6 +103,22 @@ def test_a_missing_variable_is_named():
         "environment variable API_KEY is not set: export it before the refresh runs"
     )
     assert isinstance(caught.value, LookupError)
+
+
+def test_an_empty_variable_counts_as_missing_and_says_so():
+    # CI systems pass a secret nobody defined as an empty value
+    with pytest.raises(MissingSecretError) as caught:
+        resolve(
+            {"a": "${API_KEY}", "b": "${TOKEN}", "c": "${SET}"},
+            {"API_KEY": " ", "SET": "x"},
+            Redactor(),
+        )
+    assert caught.value.names == ["API_KEY", "TOKEN"]
+    assert caught.value.empty == ["API_KEY"]
+    assert str(caught.value) == (
+        "environment variable TOKEN is not set; environment variable API_KEY is set but empty: "
+        "export them before the refresh runs"
+    )
 
 
 def test_every_missing_variable_is_named_in_order():

@@ -275,12 +275,11 @@ def test_no_secret_in_the_result_the_okrkit_logs_or_the_store(fake_api, tmp_path
 
 def test_no_secret_in_the_error_when_the_store_is_locked(fake_api, tmp_path):
     plan = okrkit.loads(plan_text(sources_of(fake_api)), path=str(tmp_path / "okrs.yaml"))
-    with (
-        okrkit.open_store(tmp_path / "s.db") as store,
-        store.lock(KEY, holder="nightly cron"),
-        pytest.raises(okrkit.StoreLockedError) as raised,
-    ):
-        refresh(plan, store, at=AT, environ=dict(SECRETS), registry=Registry(), retry=RETRY)
+    with okrkit.open_store(tmp_path / "s.db") as store:
+        ids = [kr.id for kr in plan.key_results()]
+        store.claim(KEY, ids, holder="nightly cron", token="t", host="box-1", pid=7)
+        with pytest.raises(okrkit.StoreLockedError) as raised:
+            refresh(plan, store, at=AT, environ=dict(SECRETS), registry=Registry(), retry=RETRY)
     assert "nightly cron" in str(raised.value)
     assert leaks(str(raised.value)) == []
     assert leaks(repr(raised.value)) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from okrkit.runner import plan_key
+from okrkit.runner import stored_key
 from okrkit.scoring import Pace, Scorecard, score
 
 if TYPE_CHECKING:
@@ -38,8 +38,7 @@ def status(
         moment = moment.replace(tzinfo=dt.UTC)
     if store is None:
         return score(plan, moment, pace=pace)
-    source = path or (plan.source_map.path if plan.source_map else None)
-    name = key or plan_key(plan, source)
+    name = stored_key(plan, store, key, path)
     baselines = {kr: baseline.value for kr, baseline in store.baselines(name).items()}
     return score(
         plan.with_baselines(baselines),

@@ -436,7 +436,7 @@ def run_retrospective(
     now = dt.datetime.now(dt.UTC)
     moment = _utc(at) if at is not None else cycle.ends_at
     _check_ended(cycle, moment if at is not None else now)
-    name = _store_key(plan, key, path)
+    name = _store_key(plan, key, path, store)
     scorecard = status(plan, store, moment, key=name, pace=pace)
     store.record_cycle_results(
         name,
@@ -469,5 +469,5 @@ def run_carry_over(
         moment = plan.cycle.ends_at
     else:
         moment = dt.datetime.now(dt.UTC)
-    name = None if store is None else _store_key(plan, key, path)
+    name = None if store is None else _store_key(plan, key, path, store)
     return carry_over(plan, status(plan, store, moment, key=name), to)

@@ -437,11 +437,17 @@ def review(
 
 
 def _store_key(
-    plan: Plan, key: str | None = None, path: str | os.PathLike[str] | None = None
+    plan: Plan,
+    key: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    store: Store | None = None,
 ) -> str:
-    """The plan's key in the store, as `okrkit.status` finds it."""
-    from okrkit.runner import plan_key  # noqa: PLC0415  # the runner is heavy to import
+    """The plan's key in the store, as `okrkit.status` finds it; checked against what `store`
+    knows of it, when given (see `okrkit.runner.stored_key`)."""
+    from okrkit.runner import plan_key, stored_key  # noqa: PLC0415  # the runner is heavy
 
+    if store is not None:
+        return stored_key(plan, store, key, path)
     source = path or (plan.source_map.path if plan.source_map else None)
     return key or plan_key(plan, source)
 
@@ -466,7 +472,7 @@ def run_review(
     (default: its `id`, or the file's name from `path` or the plan's own source).
     """
     moment = _utc(at) if at is not None else dt.datetime.now(dt.UTC)
-    name = _store_key(plan, key, path)
+    name = _store_key(plan, key, path, store)
     baselines = {kr: baseline.value for kr, baseline in store.baselines(name).items()}
     previous: dict[str, Any] | None = None
     if since is None and (last := store.last_review(name, before=moment)) is not None:

@@ -9,6 +9,7 @@ failure never loses another's value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,30 +25,37 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from okrkit import sharing
 from okrkit.connectors._base import Connector, Context, Query, Reading, Window, check_results
 from okrkit.connectors._registry import Registry
 from okrkit.connectors._settings import SourceOptions, structure_settings
 from okrkit.errors import (
     ConnectorError,
+    PolicyError,
     SettingsError,
+    StoreError,
+    StoreLockedError,
     TerminalError,
     TransientError,
     UnknownConnectorError,
 )
 from okrkit.model import thaw
-from okrkit.secrets import MissingSecretError, Redactor, redacting_logs, resolve
+from okrkit.secrets import MissingSecretError, Redactor, redacting_logs, references, resolve
+from okrkit.sharing import Shard
+from okrkit.store._base import DEFAULT_LEASE_TTL
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from okrkit.model import KeyResult, Plan
-    from okrkit.store import Baseline, Record, RunRecord, Store
+    from okrkit.policy import Policy
+    from okrkit.store import Baseline, Lease, Record, RunRecord, Store
 
 __all__ = ["Outcome", "RefreshResult", "Retry", "plan_key", "refresh"]
 
 logger = logging.getLogger("okrkit.refresh")
 
-Status = Literal["measured", "failed", "skipped", "invalid", "planned"]
+Status = Literal["measured", "failed", "skipped", "invalid", "planned", "held", "fresh"]
 _RAW_LIMIT = 2000
 
 
@@ -129,6 +137,16 @@ class RefreshResult:
     def invalid(self) -> int:
         return self.count("invalid")
 
+    @property
+    def held(self) -> int:
+        """Key results another refresh was fetching: left to it."""
+        return self.count("held")
+
+    @property
+    def fresh(self) -> int:
+        """Key results fetched recently enough (see `fresh_for`): not fetched again."""
+        return self.count("fresh")
+
     def exit_code(self, *, strict: bool = False) -> int:
         """2 when settings are invalid, 1 when something failed (or, with `strict`, was
         skipped), 0 otherwise."""
@@ -148,6 +166,8 @@ class RefreshResult:
             "measured": self.measured,
             "failed": self.failed + self.invalid,
             "skipped": self.skipped,
+            "held": self.held,
+            "fresh": self.fresh,
             "costs": dict(self.costs),
             "results": [outcome.to_dict() for outcome in self.outcomes],
         }
@@ -160,6 +180,29 @@ def plan_key(plan: Plan, path: str | os.PathLike[str] | None = None) -> str:
     if path is not None:
         return Path(path).stem
     raise ValueError("a plan with no id needs the path of its file to name it in the store")
+
+
+def stored_key(
+    plan: Plan,
+    store: Store,
+    key: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> str:
+    """The plan's key in `store` (`key`, or `plan_key`), checked against what the store knows.
+
+    Raises `StoreError` when the key stands for a plan of another title there and the two
+    cannot be the same plan renamed (see `okrkit.store.is_plan_conflict`): a reader never shows
+    one team's values under another team's plan.
+    """
+    from okrkit.store._base import is_plan_conflict, plan_conflict  # noqa: PLC0415
+
+    source = path or (plan.source_map.path if plan.source_map else None)
+    name = key or plan_key(plan, source)
+    stored = store.plan_info(name)
+    if is_plan_conflict(stored, _title(plan), bool(key or plan.id)):
+        assert stored is not None  # noqa: S101  # for mypy: a conflict needs one
+        raise plan_conflict(f"store {store.url}", stored, _title(plan))
+    return name
 
 
 # -- Planning ---------------------------------------------------------------------------------
@@ -207,6 +250,13 @@ class _Planner:
     environ: Mapping[str, str]
     redactor: Redactor
     at: dt.datetime
+    policy: Policy | None = None
+    base_dir: Path | None = None
+
+    def refuse(self, key_result: KeyResult, connector: str, error: PolicyError) -> _Skip:
+        """The policy's refusal, as the key result's invalid outcome."""
+        message = self.redactor.redact(error.message)
+        return _Skip(Outcome(key_result.id, "invalid", error=message, connector=connector))
 
     def window(self, key_result: KeyResult, length: dt.timedelta | None) -> Window:
         cycle = self.plan.cycle_of(self.plan.objective_of(key_result.id))
@@ -221,6 +271,12 @@ class _Planner:
     ) -> tuple[SourceOptions, type[Connector], Any, str]:
         options = SourceOptions.read(source, key_result.id)
         window = options.window or inherited_window
+        if self.policy is not None:  # before the connector is even imported
+            try:
+                self.policy.check_connector(options.connector)
+                self.policy.check_environment(references(options.settings))
+            except PolicyError as error:
+                raise self.refuse(key_result, options.connector, error) from None
         try:
             connector = self.registry.get(options.connector)
         except UnknownConnectorError as error:
@@ -245,6 +301,19 @@ class _Planner:
                 Outcome(key_result.id, "skipped", error=str(error), connector=options.connector)
             ) from None
         settings = structure_settings(connector, resolved, key_result.id)
+        check = getattr(connector, "check_policy", None)  # what a connector can tell unasked
+        if self.policy is not None and check is not None:
+            context = Context(redactor=self.redactor, base_dir=self.base_dir, policy=self.policy)
+            try:
+                check(settings, context)
+            except PolicyError as error:
+                raise self.refuse(key_result, options.connector, error) from None
+            except Exception as error:  # noqa: BLE001  # a plugin's bug: refused, not a crash
+                crash = PolicyError(
+                    f"connector {options.connector!r} crashed checking its settings against "
+                    f"the policy ({type(error).__name__}: {error}), so they are refused"
+                )
+                raise self.refuse(key_result, options.connector, crash) from None
         return options, connector, settings, _fingerprint(source)  # plain: job() thawed it
 
     def job(self, key_result: KeyResult) -> _Job:
@@ -592,6 +661,10 @@ def refresh(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[int, int], None] | None = None,
     holder: str | None = None,
+    shard: Shard | str | None = None,
+    fresh_for: dt.timedelta | None = None,
+    lease_ttl: dt.timedelta | None = None,
+    policy: Policy | None = None,
 ) -> RefreshResult:
     """Fetch every sourced key result's value and record the run in `store`.
 
@@ -601,10 +674,22 @@ def refresh(
     - `environ`: where `${VAR}` secrets come from (default: the process environment);
     - `only`: key result ids to refresh (default: all with a source);
     - `dry_run`: plan the queries and report them; fetch and write nothing;
-    - `base_dir`: where relative paths in settings start (default: the OKR file's folder).
+    - `base_dir`: where relative paths in settings start (default: the OKR file's folder);
+    - `shard`: only this part of the key results (``"2/4"`` or a `Shard`), for one of several
+      workers;
+    - `fresh_for`: do not fetch a key result whose value was fetched less than this long ago
+      (by this or another refresh): its outcome is ``fresh``;
+    - `lease_ttl`: how long the run's leases on its key results outlive it if it crashes
+      (default: `okrkit.store.DEFAULT_LEASE_TTL`); it renews them while it runs;
+    - `policy`: the operator's `okrkit.policy.Policy`: which connectors, hosts, files,
+      databases and environment variables the plan's sources may use (default: any). What it
+      refuses is the key result's ``invalid`` (when planning) or ``failed`` outcome.
 
+    With a `store`, the run first leases its key results in it: one that another live refresh
+    holds is left to that one (outcome ``held``), so no key result is fetched twice at once.
     With a `store` of None nothing is recorded (and baselines are measured every time).
-    Raises `StoreLockedError` when another refresh of the same plan holds the store.
+    Raises `StoreLockedError` when other refreshes hold every key result there is to fetch, and
+    `StoreError` when the plan's key stands for another plan in the store (two files named alike).
     """
     redactor = Redactor()
     with redacting_logs(redactor):
@@ -626,6 +711,10 @@ def refresh(
             sleep=sleep,
             progress=progress,
             holder=holder,
+            shard=Shard.parse(shard) if isinstance(shard, str) else shard,
+            fresh_for=fresh_for,
+            lease_ttl=lease_ttl,
+            policy=policy,
         )
 
 
@@ -648,6 +737,10 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
     sleep: Callable[[float], None],
     progress: Callable[[int, int], None] | None,
     holder: str | None,
+    shard: Shard | None,
+    fresh_for: dt.timedelta | None,
+    lease_ttl: dt.timedelta | None,
+    policy: Policy | None = None,
 ) -> RefreshResult:
     started = dt.datetime.now(dt.UTC)
     moment = at or started
@@ -661,7 +754,9 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
         else (Path(source_file).parent if source_file else None)
     )
     environment = os.environ if environ is None else environ
-    planner = _Planner(plan, name, store, registry or Registry(), environment, redactor, moment)
+    planner = _Planner(
+        plan, name, store, registry or Registry(), environment, redactor, moment, policy, folder
+    )
     wanted = set(only) if only is not None else None
     for unknown in sorted((wanted or set()) - {kr.id for kr in plan.key_results()}):
         plan.key_result(unknown)  # raises UnknownIdError, listing the ids there are
@@ -669,6 +764,8 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
     jobs: list[_Job] = []
     for key_result in plan.key_results():
         if key_result.source is None or (wanted is not None and key_result.id not in wanted):
+            continue
+        if shard is not None and key_result.id not in shard:
             continue
         try:
             jobs.append(planner.job(key_result))
@@ -692,12 +789,14 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
             run_id, name, started, dt.datetime.now(dt.UTC), ordered(), dry_run=True
         )
 
-    context = Context(redactor=redactor, timeout=timeout, base_dir=folder)
-    context.http_factory = lambda: _http_client(timeout, rate_limits, redactor)
+    context = Context(redactor=redactor, timeout=timeout, base_dir=folder, policy=policy)
+    context.http_factory = lambda: _http_client(timeout, rate_limits, redactor, policy)
     runner = _Run(name, run_id, context, retry, sleep, concurrency, progress)
-    import socket  # noqa: PLC0415  # only to name the lock's holder
-
-    who = holder or f"{socket.gethostname()} pid {os.getpid()} run {run_id[:8]}"
+    host, pid = sharing.host_id(), os.getpid()
+    who = holder or f"{host.split()[0]} pid {pid} run {run_id[:8]}" + (
+        f" shard {shard}" if shard else ""
+    )
+    ttl = lease_ttl or DEFAULT_LEASE_TTL
 
     def run() -> RefreshResult:
         runner.fetch(jobs)
@@ -720,26 +819,77 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
             baselines=tuple(baselines),
         )
         if store is not None:
-            store.record_run(_run_record(result), records, baselines)
+            store.record_run(_run_record(result), records, baselines, release=run_id)
         return result
 
     if store is None:
         result = run()
     else:
-        with store.lock(name, holder=who):
-            result = run()
+        store.register_plan(name, title=_title(plan), explicit=bool(key or plan.id), at=started)
+        got = sharing.claim(
+            store,
+            name,
+            [job.key_result.id for job in jobs],
+            holder=who,
+            token=run_id,
+            ttl=ttl,
+            fresh_after=None if fresh_for is None else started - fresh_for,
+            host=host,
+            pid=pid,
+        )
+        if not got.claimed and got.held:
+            raise _all_held(name, store, got.held)
+        for kr_id, lease in got.held.items():
+            outcomes[kr_id] = Outcome(
+                kr_id, "held", note=f"another refresh is fetching it ({lease.holder})"
+            )
+        for kr_id, fetched_at in got.fresh.items():
+            outcomes[kr_id] = Outcome(
+                kr_id, "fresh", note=f"fetched at {fetched_at:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        claimed = set(got.claimed)
+        jobs = [job for job in jobs if job.key_result.id in claimed]
+        try:
+            with sharing.Heartbeat(store, name, run_id, ttl, len(claimed)):
+                result = run()
+        except BaseException:
+            with contextlib.suppress(StoreError):  # the run's own error matters more
+                store.release(name, run_id)
+            raise
     for outcome in result.outcomes:
         if outcome.status in ("failed", "invalid"):
             logger.warning("%s: %s", outcome.key_result, outcome.error)
     return result
 
 
+def _title(plan: Plan) -> str:
+    """What tells a plan from another stored under the same key: its title, or its objectives."""
+    return plan.title or "untitled: " + ", ".join(o.id for o in plan.objectives[:3])
+
+
+def _all_held(name: str, store: Store, held: Mapping[str, Lease]) -> StoreLockedError:
+    """The error for a run that finds every key result it would fetch leased to others."""
+    holders = sorted({lease.holder for lease in held.values()})
+    expires_at = max(lease.expires_at for lease in held.values())
+    shown = "; ".join(holders[:3]) + (f"; and {len(holders) - 3} more" if len(holders) > 3 else "")
+    return StoreLockedError(
+        f"another refresh holds the key results of plan {name!r} in store {store.url} "
+        f"({shown}); its leases end when it finishes, or at "
+        f"{expires_at:%Y-%m-%d %H:%M:%S} UTC if it stopped: wait for it, or run again after that",
+        holder=holders[0],
+        expires_at=expires_at,
+    )
+
+
 def _http_client(
-    timeout: float, rate_limits: Mapping[str, float] | None, redactor: Redactor
+    timeout: float,
+    rate_limits: Mapping[str, float] | None,
+    redactor: Redactor,
+    policy: Policy | None = None,
 ) -> Any:
     from okrkit.connectors._http import HttpClient  # noqa: PLC0415
 
-    return HttpClient(timeout=timeout, rate_limits=rate_limits, redactor=redactor)
+    return HttpClient(timeout=timeout, rate_limits=rate_limits, redactor=redactor, policy=policy)
 
 
 def _run_record(result: RefreshResult) -> RunRecord:

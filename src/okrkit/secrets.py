@@ -52,15 +52,28 @@ _MIN_SECRET_LENGTH = 4
 
 
 class MissingSecretError(LookupError):
-    """A `${VAR}` reference names an environment variable that is not set."""
+    """A `${VAR}` reference names an environment variable that is not set, or set to nothing
+    but spaces (as CI systems pass a secret that was never defined): `names` lists them all,
+    `empty` those of them that are set but empty."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], empty: list[str] | tuple[str, ...] = ()) -> None:
         self.names = names
-        listed = ", ".join(names)
+        self.empty = list(empty)
+        unset = [name for name in names if name not in self.empty]
+        parts = []
+        if unset:
+            parts.append(
+                f"environment variable{'s' if len(unset) > 1 else ''} {', '.join(unset)} "
+                f"{'are' if len(unset) > 1 else 'is'} not set"
+            )
+        if self.empty:
+            parts.append(
+                f"environment variable{'s' if len(self.empty) > 1 else ''} "
+                f"{', '.join(self.empty)} {'are' if len(self.empty) > 1 else 'is'} set but empty"
+            )
         super().__init__(
-            f"environment variable{'s' if len(names) > 1 else ''} {listed} "
-            f"{'are' if len(names) > 1 else 'is'} not set: export "
-            f"{'them' if len(names) > 1 else 'it'} before the refresh runs"
+            "; ".join(parts)
+            + f": export {'them' if len(names) > 1 else 'it'} before the refresh runs"
         )
 
     def __str__(self) -> str:
@@ -135,12 +148,15 @@ def references(value: Any) -> list[str]:
 def resolve(value: Any, environ: Mapping[str, str], redactor: Redactor) -> Any:
     """Settings with every `${VAR}` replaced from `environ`; each value read is a secret.
 
-    Raises `MissingSecretError` naming every variable that is not set. ``$${VAR}`` is a literal
+    Raises `MissingSecretError` naming every variable that is not set, or set but empty (a CI
+    system passes a secret nobody defined as an empty value). ``$${VAR}`` is a literal
     ``${VAR}``.
     """
-    missing = [name for name in references(value) if name not in environ]
+    named = references(value)
+    empty = [name for name in named if name in environ and not environ[name].strip()]
+    missing = [name for name in named if name not in environ or name in empty]
     if missing:
-        raise MissingSecretError(missing)
+        raise MissingSecretError(missing, empty)
     return _substitute(value, environ, redactor)
 
 

@@ -30,6 +30,9 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
+#: Other refreshes hold every key result this one would fetch: try again later (sysexits'
+#: EX_TEMPFAIL, which schedulers can tell from bad input).
+EXIT_BUSY = 75
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

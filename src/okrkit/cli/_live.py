@@ -16,6 +16,7 @@ import okrkit
 from okrkit.cli import (
     _GRADE_COLOURS,
     _STATUS_COLOURS,
+    EXIT_BUSY,
     _echo,
     _format_option,
     _moment,
@@ -25,12 +26,14 @@ from okrkit.cli import (
     _unusable_input,
     main,
 )
+from okrkit.errors import StoreLockedError
 from okrkit.model import CheckIn, Plan
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from okrkit.scoring import Scorecard
+    from okrkit.sharing import Shard
 
 _STORE_HELP = (
     "The store: a path, sqlite:///path.db, or postgresql://... "
@@ -90,9 +93,12 @@ def _bar(progress: float | None, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _show_status(plan: Plan, card: Scorecard) -> None:
+def _show_status(plan: Plan, card: Scorecard, *, source: str | None = None) -> None:
+    """A plan's status block; `source` (among several plans) names its file and store key."""
     _echo(_plan_heading(plan), bold=True)
     _echo(f"as of {card.at:%Y-%m-%d %H:%M} UTC", fg="bright_black")
+    if source:
+        _echo(source, fg="bright_black")
     width = max((len(kr.id) for kr in plan.key_results()), default=0)
     for objective in card.objectives:
         score_text = "  -" if objective.score is None else f"{objective.score:.2f}"
@@ -123,27 +129,94 @@ def _show_status(plan: Plan, card: Scorecard) -> None:
             _echo(f"   {project.id}: {project.tasks_done}/{project.tasks_total} tasks done")
 
 
+def _load_plans(files: Sequence[str], store_url: str | None) -> list[tuple[str, Plan, str]]:
+    """Every file's plan with its key in the store, all loaded before any store is read.
+
+    A file that cannot be loaded stops the command (exit 2) before anything is shown. Two files
+    whose plans would be read from the same store under the same key (two `okrs.yaml` with no
+    `id` into one `--store`) are refused: the store cannot tell their values apart.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from okrkit.runner import plan_key  # noqa: PLC0415
+    from okrkit.store import default_store_path  # noqa: PLC0415
+    from okrkit.store._base import mask_url  # noqa: PLC0415
+
+    loaded: list[tuple[str, Plan, str]] = []
+    given: dict[Path, str] = {}
+    readers: dict[tuple[str, str], str] = {}
+    for file in files:
+        path = Path(file).resolve()
+        if path in given:
+            raise _refusal(f"{file} is given twice (as {given[path]} too): name each OKR file once")
+        given[path] = file
+        plan = _load(file)
+        with _unusable_input():
+            key = plan_key(plan, file)
+            where = mask_url(store_url) if store_url else str(default_store_path(path))
+        other = readers.get((where, key))
+        if other is not None:
+            raise _refusal(
+                f"{other} and {file} would both be read as plan {key!r} from the store {where}, "
+                "so one plan's values would show under the other: give each plan an id of its "
+                "own in its file (`id: ...` at the top), refresh them, and try again"
+            )
+        readers[where, key] = file
+        loaded.append((file, plan, key))
+    return loaded
+
+
+def _refusal(message: str) -> SystemExit:
+    """Say why the input cannot be used; the exit (code 2) to raise."""
+    from okrkit.cli import EXIT_UNUSABLE  # noqa: PLC0415
+
+    click.echo(f"error: {message}", err=True)
+    return SystemExit(EXIT_UNUSABLE)
+
+
 @main.command("status")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument(
+    "files", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @click.option("--at", "at_text", metavar="DATE", help="Score as of this date (default: now).")
 @_store_option
 @_format_option("text", "json")
 def status_command(
-    *, file: str, at_text: str | None, store_url: str | None, output_format: str
+    *, files: tuple[str, ...], at_text: str | None, store_url: str | None, output_format: str
 ) -> None:
-    """Score a plan: progress, grade and pace of every key result and objective.
+    """Score plans: progress, grade and pace of every key result and objective.
 
     Values are the latest in the store at that moment (after `okrkit refresh`), or the file's
-    `current` values for key results the store has none for.
+    `current` values for key results the store has none for. With several files, each plan is
+    read from its own store (or all from --store) and shown in the order given; every file is
+    loaded first, so one that cannot be read stops the command before anything is shown.
     """
     at = _moment(at_text)
-    plan = _load(file)
-    with _opened(file, store_url, create=False) as store, _unusable_input():
-        card = okrkit.status(plan, store, at, path=file)
+    plans = _load_plans(files, store_url)
+    cards = []
+    for file, plan, _key in plans:
+        with _opened(file, store_url, create=False) as store, _unusable_input():
+            cards.append(okrkit.status(plan, store, at, path=file))
+    if len(plans) == 1:
+        if output_format == "json":
+            _print_json(cards[0].to_dict())
+        else:
+            _show_status(plans[0][1], cards[0])
+        return
     if output_format == "json":
-        _print_json(card.to_dict())
-    else:
-        _show_status(plan, card)
+        _print_json(
+            {
+                "plans": [
+                    {"file": file, "key": key, "title": plan.title, **card.to_dict()}
+                    for (file, plan, key), card in zip(plans, cards, strict=True)
+                ]
+            }
+        )
+        return
+    for number, ((file, plan, key), card) in enumerate(zip(plans, cards, strict=True)):
+        if number:
+            _echo()
+        _show_status(plan, card, source=f"{file}, plan {key}")
 
 
 # -- refresh ----------------------------------------------------------------------------------
@@ -154,6 +227,8 @@ _OUTCOME_COLOURS = {
     "invalid": "red",
     "skipped": "yellow",
     "planned": "cyan",
+    "held": "cyan",
+    "fresh": "bright_black",
 }
 
 
@@ -198,6 +273,37 @@ _OUTCOME_COLOURS = {
     metavar="HOST=N",
     help="At most N requests a second to HOST; repeatable.",
 )
+@click.option(
+    "--policy",
+    "policy_file",
+    metavar="FILE",
+    envvar="OKRKIT_POLICY",
+    type=click.Path(dir_okay=False),
+    help="The operator's policy: which connectors, hosts, files, databases and environment "
+    "variables the file may use; what it does not list is refused (default: $OKRKIT_POLICY, "
+    "or everything allowed).",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Refresh only the K-th of N parts of the key results (one of N workers).",
+)
+@click.option(
+    "--fresh-for",
+    metavar="DURATION",
+    help="Skip key results fetched less than this long ago (30m, 6h, 1d), by any refresh.",
+)
+@click.option(
+    "--lease-ttl",
+    metavar="DURATION",
+    help="How long this run's leases outlive it if it crashes (default 2m; renewed while it runs).",
+)
+@click.option(
+    "--key",
+    "plan_key_text",
+    metavar="KEY",
+    help="The plan's key in the store (default: its id, or the file's name).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_format_option("text", "json")
 def refresh_command(
@@ -212,6 +318,11 @@ def refresh_command(
     timeout: float,
     retries: int,
     rate_limits: Sequence[str],
+    policy_file: str | None,
+    shard: str | None,
+    fresh_for: str | None,
+    lease_ttl: str | None,
+    plan_key_text: str | None,
     quiet: bool,
     output_format: str,
 ) -> None:
@@ -225,6 +336,10 @@ def refresh_command(
 
     at = _moment(at_text) if at_text else None
     limits = _rate_limits(rate_limits)
+    policy = _policy(policy_file)
+    part = _shard(shard)
+    fresh = _duration(fresh_for, "--fresh-for")
+    ttl = _duration(lease_ttl, "--lease-ttl")
     plan = _load(file)
     show_progress = not quiet and output_format == "text" and sys.stderr.isatty() and not dry_run
     bar: Any = None
@@ -252,7 +367,15 @@ def refresh_command(
                 retry=Retry(attempts=retries + 1),
                 rate_limits=limits,
                 progress=progress,
+                policy=policy,
+                key=plan_key_text,
+                shard=part,
+                fresh_for=fresh,
+                lease_ttl=ttl,
             )
+        except StoreLockedError as error:  # not bad input: the same run later will work
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_BUSY)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
@@ -274,9 +397,44 @@ def refresh_command(
         summary = (
             f"{result.measured} measured, {result.failed + result.invalid} failed, "
             f"{result.skipped} skipped"
+            + (f", {result.held} held by another refresh" if result.held else "")
+            + (f", {result.fresh} fresh" if result.fresh else "")
         )
         _echo(summary + (f"; spent {costs}" if costs else ""))
     sys.exit(result.exit_code(strict=strict))
+
+
+def _policy(path: str | None) -> Any:
+    """The policy file's `Policy`, or None without one (everything allowed)."""
+    if not path:
+        return None
+    from okrkit.policy import Policy  # noqa: PLC0415
+
+    with _unusable_input():
+        return Policy.load(path)
+
+
+def _shard(text: str | None) -> Shard | None:
+    from okrkit.sharing import Shard, ShardError  # noqa: PLC0415
+
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except ShardError as error:
+        raise click.BadParameter(str(error), param_hint="--shard") from None
+
+
+def _duration(text: str | None, option: str) -> dt.timedelta | None:
+    from okrkit.connectors._settings import parse_duration  # noqa: PLC0415
+
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        message = str(error).replace("7d, 24h, 30m or 2w", "90s, 30m, 6h or 1d")
+        raise click.BadParameter(message, param_hint=option) from None
 
 
 def _rate_limits(values: Sequence[str]) -> dict[str, float]:

@@ -18,7 +18,7 @@ from okrkit.cli import (
     _unusable_input,
     main,
 )
-from okrkit.cli._live import _load, _opened, _store_option
+from okrkit.cli._live import _load, _load_plans, _opened, _store_option
 
 # -- review -----------------------------------------------------------------------------------
 
@@ -196,7 +196,9 @@ def carry_over_command(*, file: str, to: str, output: str | None, store_url: str
 
 
 @main.command("report")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument(
+    "files", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False)
+)
 @click.option("--at", "at_text", metavar="DATE", help="Report as of this date (default: now).")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: print)."
@@ -205,20 +207,30 @@ def carry_over_command(*, file: str, to: str, output: str | None, store_url: str
 @_format_option("text", "markdown", "json", "csv", "html")
 def report_command(
     *,
-    file: str,
+    files: tuple[str, ...],
     at_text: str | None,
     output: str | None,
     store_url: str | None,
     output_format: str,
 ) -> None:
-    """Report on a plan: scores, histories, forecasts, tasks and the last review, as a
-    terminal view, Markdown, JSON, CSV or a self-contained HTML dashboard."""
+    """Report on plans: scores, histories, forecasts, tasks and the last review, as a
+    terminal view, Markdown, JSON, CSV or a self-contained HTML dashboard.
+
+    With several files, each plan is read from its own store (or all from --store) and the
+    report holds them all, in the order given: one after another, {"plans": [...]} in JSON,
+    one table with a leading plan column in CSV, one page with a contents list in HTML. Every
+    file is loaded first, so one that cannot be read stops the command before anything is
+    written."""
     from okrkit.report import build, render  # noqa: PLC0415
 
-    plan = _load(file)
-    with _opened(file, store_url, create=False) as store, _unusable_input():
-        data = build(plan, store, _moment(at_text) if at_text else None, path=file)
+    plans = _load_plans(files, store_url)
+    at = _moment(at_text) if at_text or len(plans) > 1 else None  # one moment for every plan
+    reports = []
+    for file, plan, key in plans:
+        with _opened(file, store_url, create=False) as store, _unusable_input():
+            reports.append(build(plan, store, at, key=key, path=file))
     colour = output is None and output_format == "text" and sys.stdout.isatty()
+    data = reports[0] if len(reports) == 1 else reports
     text = render(data, output_format, color=colour and not _no_colour())
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

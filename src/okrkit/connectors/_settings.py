@@ -46,12 +46,12 @@ class InvalidSettingError(ValueError):
         super().__init__(message)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_duration(text: Any) -> dt.timedelta:
-    """``7d``, ``24h``, ``30m``, ``2w``: a trailing window's length."""
+    """``7d``, ``24h``, ``30m``, ``2w`` (or ``90s``): a trailing window's length."""
     refusal = f"{text!r} is not a duration: write 7d, 24h, 30m or 2w"
     try:
         if isinstance(text, int | float) and not isinstance(text, bool) and text > 0:

@@ -1,10 +1,15 @@
 # ruff: noqa: E501
 # (the stylesheet reads best one CSS rule a line)
-"""The dashboard's stylesheet: system fonts, a responsive grid, light and dark colours."""
+"""The dashboard's stylesheet: system fonts, a responsive grid, light and dark colours.
+
+`CSS` styles a page with one plan; a page with several adds `PLANS_CSS`: the contents list, a
+section per plan, and headings one level down (``h2`` plan, ``h3`` objective, ``h4`` key
+result) that look like the one-plan page's.
+"""
 
 from __future__ import annotations
 
-__all__ = ["CSS"]
+__all__ = ["CSS", "PLANS_CSS"]
 
 CSS = """
 :root {
@@ -149,5 +154,21 @@ details summary { cursor: pointer; color: var(--muted); font-size: 0.88rem; }
 @media print {
   body { background: #fff; }
   .card, .review-block { break-inside: avoid; }
+}
+"""
+
+PLANS_CSS = """
+h4 { line-height: 1.25; margin: 0.1rem 0 0.5rem; font-size: 1rem; overflow-wrap: anywhere; }
+.contents { margin: 0.75rem 0 0.25rem; padding: 0.75rem 1rem; background: var(--card); border: 1px solid var(--line); border-radius: 0.75rem; }
+.contents-title { font-size: 0.78rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
+.contents ol { margin: 0.35rem 0 0; padding-left: 1.4rem; }
+.contents li { margin: 0.2rem 0; overflow-wrap: anywhere; }
+.contents a { color: var(--accent); font-weight: 600; }
+.plan { border-top: 3px solid var(--text); margin: 2rem 0; padding-top: 1rem; scroll-margin-top: 0.5rem; }
+.plan-head h2 { font-size: 1.45rem; }
+.objective-title h3, .projects > h3, .review > h3 { font-size: 1.25rem; margin: 0; }
+@media (max-width: 34rem) {
+  .plan-head h2 { font-size: 1.35rem; }
+  .objective-title h3 { font-size: 1.15rem; }
 }
 """

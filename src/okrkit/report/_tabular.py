@@ -1,20 +1,35 @@
-"""The report as data: indented JSON, CSV with one row per key result, a pandas DataFrame."""
+"""The report as data: indented JSON, CSV with one row per key result, a pandas DataFrame.
+
+Several reports (one per plan) make one JSON object ``{"plans": [...]}`` and one table whose
+first column, ``plan``, holds each row's plan key (`PLAN_COLUMNS`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from okrkit.report import _format as f
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Sequence
 
     import pandas as pd  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-__all__ = ["COLUMNS", "render_csv", "render_json", "rows", "to_dataframe"]
+__all__ = [
+    "COLUMNS",
+    "PLAN_COLUMNS",
+    "plan_rows",
+    "render_csv",
+    "render_csv_plans",
+    "render_json",
+    "render_json_plans",
+    "rows",
+    "to_dataframe",
+]
 
 COLUMNS = (
     "objective",
@@ -36,6 +51,8 @@ COLUMNS = (
     "forecast_probability",
     "needed_per_week",
 )
+# the table of several plans: which plan each row belongs to, then the columns of one plan
+PLAN_COLUMNS = ("plan", *COLUMNS)
 _FORECAST = {
     "forecast_value_at_end": "value_at_end",
     "forecast_low": "low",
@@ -63,22 +80,47 @@ def rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     return table
 
 
+def plan_rows(reports: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of every report in turn, with the `PLAN_COLUMNS`: ``plan`` is the plan's key."""
+    return [
+        {"plan": (report.get("plan") or {}).get("key"), **row}
+        for report in reports
+        for row in rows(report)
+    ]
+
+
 def render_json(report: Mapping[str, Any]) -> str:
     """The mapping itself, indented by two, keys sorted, non-ASCII kept as it is."""
     return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def render_csv(report: Mapping[str, Any]) -> str:
-    """A header row, then one row per key result; empty cells for unknown values."""
+def render_json_plans(reports: Sequence[Mapping[str, Any]]) -> str:
+    """Several reports as one JSON object, ``{"plans": [report, ...]}``, in the order given."""
+    return render_json({"plans": list(reports)})
+
+
+def _csv(fieldnames: Sequence[str], table: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows(report))
+    writer.writerows(table)
     return out.getvalue()
 
 
-def to_dataframe(report: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per key result, the CSV's `COLUMNS` as columns (needs pandas)."""
+def render_csv(report: Mapping[str, Any]) -> str:
+    """A header row, then one row per key result; empty cells for unknown values."""
+    return _csv(COLUMNS, rows(report))
+
+
+def render_csv_plans(reports: Sequence[Mapping[str, Any]]) -> str:
+    """One table of several reports: a header row with a leading ``plan`` column, then every
+    plan's rows in turn."""
+    return _csv(PLAN_COLUMNS, plan_rows(reports))
+
+
+def to_dataframe(report: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per key result, the CSV's `COLUMNS` as columns (needs pandas); for a sequence
+    of reports, the rows of each in turn with a leading ``plan`` column (`PLAN_COLUMNS`)."""
     try:
         import pandas as pd  # type: ignore[import-not-found,import-untyped,unused-ignore]  # noqa: PLC0415
     except ImportError as error:
@@ -86,4 +128,6 @@ def to_dataframe(report: Mapping[str, Any]) -> pd.DataFrame:
             "okrkit.report.to_dataframe needs pandas, which is not installed: "
             "pip install pandas (or use render(report, 'csv'))"
         ) from error
-    return pd.DataFrame(rows(report), columns=list(COLUMNS))
+    if isinstance(report, Mapping):
+        return pd.DataFrame(rows(report), columns=list(COLUMNS))
+    return pd.DataFrame(plan_rows(report), columns=list(PLAN_COLUMNS))
