@@ -354,6 +354,10 @@ def test_a_refused_connection_is_transient():
         ),
         ({"pagination": {"total_count": "lots"}}, 'pagination.total_count is "lots", not a count'),
         ({"pagination": {"total_count": 2.5}}, "pagination.total_count is 2.5, not a whole number"),
+        (
+            {"pagination": {"total_count": 10**400}},  # no float holds it
+            "pagination.total_count is 100000000000... (401 digits), not a finite number",
+        ),
     ],
 )
 def test_a_missing_or_odd_total_is_terminal_and_says_what_was_there(answer, message):

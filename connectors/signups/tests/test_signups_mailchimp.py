@@ -415,6 +415,10 @@ def test_an_answer_that_is_not_json_is_transient():
         ({"stats": {"member_count": None}}, "stats.member_count is null, not a count"),
         ({"stats": {"member_count": -1}}, "stats.member_count is -1, not a count"),
         ({"stats": {"member_count": "many"}}, 'stats.member_count is "many", not a count'),
+        (
+            {"stats": {"member_count": 10**400}},  # no float holds it
+            "stats.member_count is 100000000000... (401 digits), not a finite number",
+        ),
         ({"stats": []}, "stats is not an object"),
     ],
 )

@@ -52,15 +52,19 @@ def run(queries, *answers, timeout=10.0):
     return results, http, context
 
 
+def items(counts, field="viewCount"):
+    return [
+        {"kind": "youtube#video", "etag": "e", "id": video, "statistics": {field: str(n)}}
+        for video, n in counts.items()
+    ]
+
+
 def videos_answer(counts, field="viewCount"):
     return ok(
         {
             "kind": "youtube#videoListResponse",
             "etag": "e",
-            "items": [
-                {"kind": "youtube#video", "etag": "e", "id": video, "statistics": {field: str(n)}}
-                for video, n in counts.items()
-            ],
+            "items": items(counts, field),
             "pageInfo": {"totalResults": len(counts), "resultsPerPage": len(counts)},
         }
     )
@@ -414,6 +418,33 @@ def test_a_count_that_is_not_a_number_is_terminal():
     )
     assert isinstance(results[0], TerminalError)
     assert results[0].message == f"video {A}: viewCount is 'many', not a count"
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (10**400, "100000000000... (401 digits), not a finite number"),  # no float holds it
+        (str(10**400), "100000000000... (401 digits), not a finite number"),
+        ("9" * 5000, "999999999999... (5000 digits), not a finite number"),  # int() refuses it
+        ("²", "'²', not a count"),  # a digit to str.isdigit, not to int()
+    ],
+)
+def test_a_count_no_float_holds_fails_its_own_key_result_only(count, said):
+    answer = ok({"items": [{"id": A, "statistics": {"viewCount": count}}, *items({B: 12})]})
+    results, http, _ = run([query("huge", videos=[A]), query("fine", videos=[B])], answer)
+    assert len(http.sent) == 1  # one videos.list call for both
+    assert isinstance(results[0], TerminalError)
+    assert results[0].message == f"video {A}: viewCount is {said}"
+    assert results[1].value == 12.0
+
+
+def test_counts_whose_sum_no_float_holds_are_terminal():
+    results, _, _ = run([query(videos=[A, B])], videos_answer({A: 10**308, B: 10**308}))
+    assert isinstance(results[0], TerminalError)
+    assert results[0].message == (
+        f"the viewCount of 2 videos ({A}, {B}) add up to 200000000000... (309 digits), which is "
+        "not a finite number"
+    )
 
 
 # -- errors -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ only those.
 
 from okrkit.connectors._base import Connector, Context, Query, Reading, Window, connector
 from okrkit.connectors._http import HttpClient, parse_retry_after
+from okrkit.connectors._httplib2 import BodyTooLargeError, guard_httplib2
 from okrkit.connectors._registry import (
     ENTRY_POINT_GROUP,
     ENV_VAR,
@@ -49,6 +50,7 @@ from okrkit.errors import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ENV_VAR",
+    "BodyTooLargeError",
     "Connector",
     "ConnectorError",
     "ConnectorInfo",
@@ -67,6 +69,7 @@ __all__ = [
     "UnknownConnectorError",
     "Window",
     "connector",
+    "guard_httplib2",
     "parse_duration",
     "parse_retry_after",
 ]

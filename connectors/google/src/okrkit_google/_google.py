@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import attrs
 
@@ -31,6 +32,7 @@ from okrkit.connectors import (
     parse_retry_after,
 )
 from okrkit.secrets import Redactor
+from okrkit_google._transport import BodyTooLargeError, guard_httplib2
 
 if TYPE_CHECKING:
     from google.oauth2.service_account import Credentials
@@ -44,9 +46,12 @@ __all__ = [
     "GoogleConnector",
     "HttpFactory",
     "Identity",
+    "Transports",
+    "add_up",
     "default_http",
     "json_object",
     "load_service_account",
+    "show_value",
     "translate",
 ]
 
@@ -58,6 +63,7 @@ ANALYTICS_SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 HttpFactory = Callable[[float], Any]
 
 _MESSAGE_LIMIT = 300
+_SHOWN_VALUE = 40
 _REQUIRED_KEY_FIELDS = ("client_email", "private_key", "token_uri")
 _DAILY = re.compile(r"per[ _-]?day|daily|\b1d\b|-1d\b", re.IGNORECASE)
 _HOURLY = re.compile(r"per[ _-]?hour|hourly|\b1h\b|-1h\b", re.IGNORECASE)
@@ -107,10 +113,71 @@ def _mask_client_logs() -> None:
 
 
 def default_http(timeout: float) -> Any:
-    """A plain ``httplib2.Http`` with the run's timeout (proxies come from the environment)."""
+    """A plain ``httplib2.Http`` with the run's timeout (proxies come from the environment).
+
+    `Transports.make` arms it (as any ``httplib2.Http`` a factory makes) with the run's body
+    cap and per-host rate limits: see `okrkit_google._transport.capped`.
+    """
     import httplib2  # type: ignore[import-untyped]  # noqa: PLC0415  # only when fetching
 
     return httplib2.Http(timeout=timeout)
+
+
+class Transports:
+    """The HTTP transports one fetch makes: each armed with the run's body cap and rate
+    limits, and all closed when the fetch ends (``with connector.transports(context) as t``).
+    """
+
+    def __init__(self, factory: HttpFactory, context: Context) -> None:
+        self.factory = factory
+        self.context = context
+        self.made: list[Any] = []
+
+    def make(self) -> Any:
+        """A new transport from the factory, with the run's timeout, armed."""
+        transport = guard_httplib2(self.factory(self.context.timeout), self.context)
+        self.made.append(transport)
+        return transport
+
+    def close(self) -> None:
+        """Close every transport made (a test double without ``close`` is left alone)."""
+        made, self.made = self.made, []
+        for transport in made:
+            close = getattr(transport, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def show_value(value: Any) -> str:
+    """A value from an answer as a message shows it: its repr, a long number by its first
+    digits and its length (``100000000000... (401 digits)``), anything else long cut."""
+    text = repr(value)
+    if len(text) <= _SHOWN_VALUE:
+        return text
+    number = str(value).strip()
+    digits = number.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        sign = "-" if number.startswith("-") else ""
+        return f"{sign}{digits[:12]}... ({len(digits)} digits)"
+    return f"{text[: _SHOWN_VALUE - 3]}..."
+
+
+def add_up(numbers: Iterable[float], what: str) -> float:
+    """The exact sum of finite numbers, or a `TerminalError` when it is more than a float holds
+    (`what` names them: ``the numbers in Sheet1!B2:B9``)."""
+    try:
+        total = math.fsum(numbers)
+    except OverflowError:  # an intermediate sum passed the largest float
+        total = math.inf
+    if not math.isfinite(total):
+        raise TerminalError(f"{what} add up to more than a float holds: not a finite number")
+    return total
 
 
 def json_object(answer: Any, product: str) -> dict[str, Any]:
@@ -211,6 +278,8 @@ def translate(error: Exception, api: GoogleApi, context: Context) -> ConnectorEr
     """
     if isinstance(error, ConnectorError):
         return error
+    if isinstance(error, BodyTooLargeError):  # not a network fault: checked before OSError
+        return TerminalError(f"{api.product}: the answer {error.words}")
     from google.auth import exceptions as auth  # noqa: PLC0415
     from googleapiclient.errors import HttpError  # type: ignore[import-untyped]  # noqa: PLC0415
 
@@ -236,6 +305,10 @@ def translate(error: Exception, api: GoogleApi, context: Context) -> ConnectorEr
         return TerminalError(f"{api.product} kept redirecting; check the address it is asked at")
     if isinstance(error, httplib2.HttpLib2Error | OSError | http.client.HTTPException):
         reason = _clip(context.redactor.redact(str(error) or type(error).__name__))
+        if isinstance(error, http.client.IncompleteRead):  # connected, then cut off
+            return TransientError(
+                f"the connection to {api.product} broke while reading the answer ({reason})"
+            )
         return TransientError(f"could not connect to {api.product}: {reason}")
     if isinstance(error, ValueError):  # googleapiclient could not decode the answer
         return TransientError(f"{api.product} answered with something that is not JSON")
@@ -352,9 +425,10 @@ def _retry_delay(details: Sequence[Any]) -> float | None:
             delay = str(item.get("retryDelay", ""))
             if delay.endswith("s"):
                 try:
-                    return max(0.0, float(delay[:-1]))
+                    seconds = float(delay[:-1])
                 except ValueError:
                     return None
+                return max(0.0, seconds) if math.isfinite(seconds) else None
     return None
 
 
@@ -381,17 +455,23 @@ class GoogleConnector(Connector):
     def __init__(self, *, http_factory: HttpFactory | None = None) -> None:
         self.http_factory: HttpFactory = http_factory or default_http
 
+    def transports(self, context: Context) -> Transports:
+        """The transports of one fetch: a fetch makes its clients with them, in a ``with``."""
+        return Transports(self.http_factory, context)
+
     def service(
-        self, name: str, version: str, identity: Identity, context: Context
+        self, name: str, version: str, identity: Identity, transports: Transports
     ) -> tuple[Any, Credentials | None]:
         """A client for one API as `identity`, and the service account's credentials if any.
 
-        Built from the discovery document bundled with google-api-python-client: no network.
+        Its transport is made by `transports`, which closes it when the fetch ends. Built from
+        the discovery document bundled with google-api-python-client: no network.
         """
         from googleapiclient.discovery import build  # type: ignore[import-untyped]  # noqa: PLC0415
 
         _mask_client_logs()
-        http = self.http_factory(context.timeout)
+        context = transports.context
+        http = transports.make()
         credentials: Credentials | None = None
         developer_key: str | None = None
         if identity.kind == "service_account":

@@ -24,7 +24,9 @@ from okrkit_google._google import (
     GoogleApi,
     GoogleConnector,
     Identity,
+    add_up,
     json_object,
+    show_value,
     translate,
 )
 
@@ -144,22 +146,23 @@ class Ga4Connector(GoogleConnector):
     ) -> Sequence[Reading | float | ConnectorError]:
         clients: dict[str, tuple[Any, Any] | ConnectorError] = {}
         results: list[Reading | float | ConnectorError] = []
-        for query in queries:
-            settings: Ga4Settings = query.settings
-            path = str(context.path(settings.service_account_file.strip()))
-            if path not in clients:
-                try:
-                    clients[path] = self.service(
-                        "analyticsdata", "v1beta", Identity("service_account", path), context
-                    )
-                except Exception as error:  # noqa: BLE001  # every failure is translated
-                    clients[path] = translate(error, _api(settings, None), context)
-            made = clients[path]
-            if isinstance(made, ConnectorError):
-                results.append(copy.copy(made))
-                continue
-            client, credentials = made
-            results.append(_report(client, query, _api(settings, credentials), context))
+        with self.transports(context) as transports:
+            for query in queries:
+                settings: Ga4Settings = query.settings
+                path = str(context.path(settings.service_account_file.strip()))
+                if path not in clients:
+                    try:
+                        clients[path] = self.service(
+                            "analyticsdata", "v1beta", Identity("service_account", path), transports
+                        )
+                    except Exception as error:  # noqa: BLE001  # every failure is translated
+                        clients[path] = translate(error, _api(settings, None), context)
+                made = clients[path]
+                if isinstance(made, ConnectorError):
+                    results.append(copy.copy(made))
+                    continue
+                client, credentials = made
+                results.append(_report(client, query, _api(settings, credentials), context))
         return results
 
 
@@ -192,7 +195,10 @@ def _total(response: dict[str, Any], settings: Ga4Settings, dates: dict[str, str
     if totals and totals[0].get("metricValues"):
         value = _number(totals[0]["metricValues"][0].get("value"), settings)
     elif rows:
-        value = math.fsum(_number(row["metricValues"][0].get("value"), settings) for row in rows)
+        value = add_up(
+            (_number(row["metricValues"][0].get("value"), settings) for row in rows),
+            f"the {settings.metric} values of the report's rows",
+        )
     else:
         value = 0.0
         notes.append(f"Google Analytics has no {settings.metric} data for {span}: counted 0")
@@ -214,12 +220,18 @@ def _total(response: dict[str, Any], settings: Ga4Settings, dates: dict[str, str
 def _number(value: Any, settings: Ga4Settings) -> float:
     try:
         number = float(value)
+    except OverflowError:  # an integer no float holds
+        number = math.inf
     except (TypeError, ValueError):
         raise TerminalError(
-            f"Google Analytics answered {value!r} for {settings.metric}, which is not a number"
+            f"Google Analytics answered {show_value(value)} for {settings.metric}, which is not "
+            "a number"
         ) from None
     if not math.isfinite(number):
-        raise TerminalError(f"Google Analytics answered {value!r} for {settings.metric}")
+        raise TerminalError(
+            f"Google Analytics answered {show_value(value)} for {settings.metric}, which is not "
+            "a finite number"
+        )
     return number
 
 

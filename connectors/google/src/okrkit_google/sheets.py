@@ -23,7 +23,10 @@ from okrkit_google._google import (
     GoogleApi,
     GoogleConnector,
     Identity,
+    Transports,
+    add_up,
     json_object,
+    show_value,
     translate,
 )
 
@@ -160,11 +163,12 @@ class SheetsConnector(GoogleConnector):
             key = (spreadsheet_id(settings.spreadsheet), identity.key)
             groups.setdefault(key, []).append(index)
         clients: dict[tuple[str, str], tuple[Any, Any]] = {}  # one client (and token) per identity
-        for (sheet, who), members in groups.items():
-            group = [queries[index] for index in members]
-            answers = self._read(sheet, identities[who], group, clients, context)
-            for index, answer in zip(members, answers, strict=True):
-                results[index] = answer
+        with self.transports(context) as transports:
+            for (sheet, who), members in groups.items():
+                group = [queries[index] for index in members]
+                answers = self._read(sheet, identities[who], group, clients, transports)
+                for index, answer in zip(members, answers, strict=True):
+                    results[index] = answer
         return [result for result in results if result is not None]
 
     def _read(
@@ -173,15 +177,16 @@ class SheetsConnector(GoogleConnector):
         identity: Identity,
         queries: Sequence[Query],
         clients: dict[tuple[str, str], tuple[Any, Any]],
-        context: Context,
+        transports: Transports,
     ) -> list[Reading | ConnectorError]:
         """One spreadsheet's queries, read with one request where the API allows."""
         ranges = list(dict.fromkeys(query.settings.range.strip() for query in queries))
+        context = transports.context
         api = _api(sheet, identity, None)
         found: dict[str, dict[str, Any] | ConnectorError] = {}
         try:
             if identity.key not in clients:
-                clients[identity.key] = self.service("sheets", "v4", identity, context)
+                clients[identity.key] = self.service("sheets", "v4", identity, transports)
             client, credentials = clients[identity.key]
             api = _api(sheet, identity, credentials)
             values = client.spreadsheets().values()
@@ -285,11 +290,14 @@ def _measure(value_range: dict[str, Any], settings: SheetsSettings) -> Reading:
             if cell == "" or cell is None:
                 continue
             if isinstance(cell, int | float) and not isinstance(cell, bool):
-                number = float(cell)
+                try:
+                    number = float(cell)
+                except OverflowError:  # an integer no float holds
+                    number = math.inf
                 if not math.isfinite(number):
                     raise TerminalError(
-                        f"{cell_name(where, row_offset, column_offset)} holds {cell!r}, "
-                        "not a finite number"
+                        f"{cell_name(where, row_offset, column_offset)} holds "
+                        f"{show_value(cell)}, not a finite number"
                     )
                 numbers.append(number)
                 continue
@@ -325,7 +333,7 @@ def _measure(value_range: dict[str, Any], settings: SheetsSettings) -> Reading:
     elif not numbers:
         note = f"{where} holds no numbers: counted 0"
     return Reading(
-        float(math.fsum(numbers)),
+        add_up(numbers, f"the numbers in {where}"),
         raw={"range": where, "cells": len(numbers), "skipped_text": len(texts)},
         note=note,
     )

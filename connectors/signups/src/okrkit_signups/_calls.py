@@ -89,13 +89,23 @@ def count_at(document: Any, path: str, source: str) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
+        or (isinstance(value, float) and not math.isfinite(value))
         or value < 0
     ):
         raise TerminalError(f"{source}: {path} is {shorten(json.dumps(value))}, not a count")
+    try:
+        float(value)
+    except OverflowError:  # an integer no float holds: a key result's value is a float
+        raise TerminalError(f"{source}: {path} is {_digits(value)}, not a finite number") from None
     if value != int(value):
         raise TerminalError(f"{source}: {path} is {value}, not a whole number")
     return int(value)
+
+
+def _digits(number: float) -> str:
+    """A long integer by its first digits and its length: ``100000000000... (401 digits)``."""
+    text = str(number)
+    return text if len(text) <= 40 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def reworded(error: ConnectorError, message: str) -> ConnectorError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -43,9 +44,13 @@ __all__ = [
     "in_utc",
     "instant",
     "send",
+    "show_value",
     "span_of",
+    "value_of",
     "window_of",
 ]
+
+_SHOWN = 40  # characters of a value a message shows
 
 #: A connector's way of turning `context.http`'s error for a response into a more precise one
 #: (or None to keep it).
@@ -130,7 +135,7 @@ class RateLimit:
 
     def remaining(self, headers: Mapping[str, str]) -> int | None:
         text = (headers.get(self.remaining_header) or "").strip()
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
     def wait(self, headers: Mapping[str, str], now: float) -> float | None:
         """Seconds from `now` until the window resets, or None when the header is missing."""
@@ -149,7 +154,7 @@ class RateLimit:
                 seconds = float(text) - now
             except ValueError:
                 return None
-        return max(0.0, round(seconds, 3)) if seconds == seconds else None  # noqa: PLR0124  # NaN
+        return max(0.0, round(seconds, 3)) if math.isfinite(seconds) else None
 
     def limited(self, vendor: str, headers: Mapping[str, str], now: float) -> TransientError:
         """The error for an exhausted rate limit: wait until it resets, when the header says."""
@@ -275,19 +280,60 @@ def span_of(duration: dt.timedelta) -> str:
 
 
 def count_of(value: Any, where: str, shown: str) -> int:
-    """A count from an answer (a whole number, or text holding one), or a `TerminalError`."""
+    """A count from an answer (a whole number, or text holding one), or a `TerminalError`.
+
+    A count no float holds (an integer past about 1.8e308) is refused as not a finite
+    number: a key result's value is a float.
+    """
+    text = value.strip() if isinstance(value, str) else ""
     if isinstance(value, bool):
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    elif text.isascii() and text.isdigit():
+        try:
+            number = int(text)
+        except ValueError:  # more digits than Python converts (4,300)
+            raise _not_finite(value, where, shown) from None
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     else:
         number = None
     if number is None or number < 0:
         raise TerminalError(
-            f"{where} in the answer from {shown} is {json.dumps(value)[:40]}, not a count"
+            f"{where} in the answer from {shown} is {show_value(value)}, not a count"
         )
+    try:
+        float(number)
+    except OverflowError:
+        raise _not_finite(value, where, shown) from None
     return number
+
+
+def value_of(total: int, what: str) -> float:
+    """A sum of counts as a key result's value, or a `TerminalError` when no float holds it."""
+    try:
+        return float(total)
+    except OverflowError:
+        raise TerminalError(
+            f"{what} add up to {_digits(str(total))}, which is not a finite number"
+        ) from None
+
+
+def _not_finite(value: Any, where: str, shown: str) -> TerminalError:
+    return TerminalError(
+        f"{where} in the answer from {shown} is {show_value(value)}, not a finite number"
+    )
+
+
+def show_value(value: Any) -> str:
+    """A value as JSON writes it, a long number by its first digits and its length."""
+    text = json.dumps(value)
+    digits = text.strip('"')
+    if len(text) > _SHOWN and digits.isascii() and digits.isdigit():
+        return _digits(digits)
+    return text[:_SHOWN]
+
+
+def _digits(digits: str) -> str:
+    return f"{digits[:12]}... ({len(digits)} digits)" if len(digits) > _SHOWN else digits

@@ -43,7 +43,9 @@ from okrkit_social._common import (
     Refine,
     SocialConnector,
     count_of,
+    show_value,
     span_of,
+    value_of,
     window_of,
 )
 
@@ -233,7 +235,13 @@ def _sum_history(
                     f"the answer from {answer.shown} has no 'history[{index}].{field}'"
                 )
         seconds = count_of(entry["day"], f"history[{index}].day", answer.shown)
-        day = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        try:
+            day = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        except (OverflowError, OSError, ValueError):  # past the year 9999
+            raise TerminalError(
+                f"history[{index}].day in the answer from {answer.shown} is {show_value(seconds)} "
+                "seconds after 1970, not a day okrkit can read"
+            ) from None
         uses[day] = count_of(entry["uses"], f"history[{index}].uses", answer.shown)
     counted = [day for day in days if day in uses]
     missing = [day for day in days if day not in uses]
@@ -257,7 +265,10 @@ def _sum_history(
             f"{_date(counted[-1])}); {_days(missing)} not counted"
         )
     raw = {"method": "history", "days": {_date(day): uses[day] for day in counted}}
-    return Reading(float(sum(uses[day] for day in counted)), raw=raw, note=note)
+    total = value_of(
+        sum(uses[day] for day in counted), f"the days' uses in the answer from {answer.shown}"
+    )
+    return Reading(total, raw=raw, note=note)
 
 
 def _timeline(

@@ -39,6 +39,7 @@ from okrkit_social._common import (
     count_of,
     instant,
     span_of,
+    value_of,
     window_of,
 )
 
@@ -135,7 +136,8 @@ class XConnector(SocialConnector):
             "pages": pages,
             "days": days,
         }
-        return Reading(float(total), raw=raw, note="; ".join(notes) or None)
+        value = value_of(total, f"the tweet counts of {pages} pages")
+        return Reading(value, raw=raw, note="; ".join(notes) or None)
 
     def _span(self, query: Query) -> tuple[dt.datetime, dt.datetime, list[str]]:
         """The window, inside what X can count now; a note for each edge moved by much."""

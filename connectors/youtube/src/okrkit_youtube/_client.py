@@ -16,6 +16,7 @@ from okrkit.connectors import TerminalError, TransientError
 from okrkit.secrets import Redactor
 
 from okrkit_youtube._errors import from_exception, from_http_error
+from okrkit_youtube._transport import BodyTooLargeError, guard_httplib2
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -75,7 +76,11 @@ def _mask_keys_in_logs() -> None:
 
 
 def default_http(timeout: float) -> HttpTransport:
-    """A real ``httplib2.Http`` with the run's timeout (proxies from the environment)."""
+    """A real ``httplib2.Http`` with the run's timeout (proxies from the environment).
+
+    The client arms it (as any ``httplib2.Http`` a factory makes) with the run's body cap and
+    per-host rate limits: see `okrkit_youtube._transport.capped`.
+    """
     # imported when a refresh fetches, not with okrkit; typed by types-httplib2 if installed
     import httplib2  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
 
@@ -101,7 +106,7 @@ class YouTubeClient:
         context.redactor.add(api_key)
         _mask_keys_in_logs()
         self.context = context
-        self.http = http_factory(context.timeout)
+        self.http = guard_httplib2(http_factory(context.timeout), context)
         options = {"api_endpoint": endpoint.rstrip("/")} if endpoint else None
         try:
             self.service = build(
@@ -150,6 +155,8 @@ class YouTubeClient:
                 status, error.content, error.resp, call, self.context.redactor
             ) from None
         except Exception as error:
+            if isinstance(error, BodyTooLargeError):  # the API answered: the call counts
+                self.context.spend(UNIT, 1)
             mapped = from_exception(error, call, self.context.redactor)
             if mapped is not None:
                 raise mapped from None

@@ -210,7 +210,8 @@ class _Batch:
                 f"left out {_listed('video', missing)} that the playlist lists but YouTube does "
                 "not show (deleted or private)"
             )
-        return Reading(float(sum(counts.values())), raw=raw, note="; ".join(notes) or None)
+        total = _sum(counts.values(), f"{field} of {_listed('video', list(counts))}")
+        return Reading(total, raw=raw, note="; ".join(notes) or None)
 
     def _playlist(self, settings: YouTubeSettings, playlist: str) -> Reading:
         self._failed("playlist", [playlist])
@@ -283,9 +284,36 @@ def _count(value: Any, field: str, what: str, statistic: str) -> int:
             "remove it from the key result or measure another statistic"
         )
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit():
-        raise TerminalError(f"{what}: {field} is {value!r}, not a count")
-    return int(text)
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise TerminalError(f"{what}: {field} is {_shown(value)}, not a count")
+    try:
+        count = int(text)
+        float(count)
+    except (ValueError, OverflowError):  # more digits than int() reads, or than a float holds
+        raise TerminalError(f"{what}: {field} is {_shown(value)}, not a finite number") from None
+    return count
+
+
+def _sum(counts: Iterable[int], what: str) -> float:
+    """The sum of counts as a float, or a `TerminalError` when no float holds it."""
+    total = sum(counts)
+    try:
+        return float(total)
+    except OverflowError:
+        raise TerminalError(
+            f"the {what} add up to {_shown(total)}, which is not a finite number"
+        ) from None
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: a long number by its first digits and its length."""
+    text = repr(value)
+    digits = str(value).strip()
+    if len(text) <= 40:
+        return text
+    if digits.isascii() and digits.isdigit():
+        return f"{digits[:12]}... ({len(digits)} digits)"
+    return f"{text[:37]}..."
 
 
 def _distinct(items: Iterable[str]) -> list[str]:

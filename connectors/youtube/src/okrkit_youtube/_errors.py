@@ -24,6 +24,8 @@ from okrkit.connectors import (
     parse_retry_after,
 )
 
+from okrkit_youtube._transport import BodyTooLargeError
+
 if TYPE_CHECKING:
     from okrkit.secrets import Redactor
 
@@ -157,6 +159,10 @@ def from_exception(error: BaseException, call: str, redactor: Redactor) -> Conne
     # imported with the client, when a refresh fetches
     import httplib2  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415
 
+    if isinstance(
+        error, BodyTooLargeError
+    ):  # before OSError: a body too big is not a network fault
+        return TerminalError(f"YouTube {call}: the answer {error.words}; check the endpoint")
     reason = redactor.redact(str(error) or type(error).__name__)[:_MAX_MESSAGE]
     if isinstance(error, ssl.SSLCertVerificationError):
         return TerminalError(
@@ -168,6 +174,11 @@ def from_exception(error: BaseException, call: str, redactor: Redactor) -> Conne
     if isinstance(error, httplib2.RedirectLimit):
         return TerminalError(
             f"YouTube {call}: the server kept redirecting ({reason}); check the endpoint"
+        )
+    if isinstance(error, http.client.IncompleteRead):  # connected, then cut off
+        return TransientError(
+            f"YouTube {call}: the connection broke while reading the answer ({reason}); it is "
+            "tried again"
         )
     if isinstance(error, OSError | httplib2.HttpLib2Error | http.client.HTTPException):
         return TransientError(
