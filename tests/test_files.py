@@ -4,12 +4,25 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import okrkit
 from okrkit import Direction, FileFormatError, Kind, PlanError, TaskStatus
-from okrkit.files import FIELDS, dumps, loads, to_data
+from okrkit.files import (
+    FIELDS,
+    _Limits,
+    _LocatedDict,
+    _LocatedList,
+    _NotedPositions,
+    _read_composed_yaml,
+    _read_plain_yaml,
+    _read_yaml,
+    dumps,
+    loads,
+    to_data,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "product-launch" / "okrs.yaml"
 
@@ -477,3 +490,167 @@ def test_example_validates_against_the_schema():
     data["objectives"][0]["key_results"][0]["titel"] = "typo"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, okrkit.json_schema())
+
+
+# -- The quick YAML reader and the positions worked out on demand -------------------------------
+
+
+def _shape(value):
+    """A value with its type and, for lists and mappings, the positions they carry."""
+    if isinstance(value, dict):
+        return (
+            type(value).__name__,
+            value.position,
+            list(value.keys_at.items()),
+            [(key, type(key).__name__, _shape(item)) for key, item in value.items()],
+        )
+    if isinstance(value, list):
+        return (type(value).__name__, value.position, value.items_at, [_shape(v) for v in value])
+    return (type(value).__name__, value)
+
+
+PLAIN_DOCUMENTS = [
+    EXAMPLE.read_text(),
+    "cycle: 2026-Q3\nobjectives: []\n",
+    "- a\n- [1, 2.5, true, ~, 2026-07-01, '2026-07-01', 0x1F, 1_000, 190:20:30]\n",
+    "a: {b: [{c: d}], e: ''}\n'1': one\n1: two\nno: yes\n? plain key\n: value\n",
+    "--- just text\n...\n",
+    "%YAML 1.1\n---\n{flow: [mapping, {x: 1}]}\n",
+    "key:\n  - |\n    block text\n  - >-\n    folded\n",
+    "just a scalar",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+def test_the_quick_reader_gives_what_the_full_path_gives(text):
+    quick = _read_plain_yaml(text, _Limits())
+    assert quick is not None, "a plain document takes the quick path"
+    data, start = quick
+    full, full_start = _read_composed_yaml(text, "f.yaml", _Limits())
+    assert (_shape(data), start) == (_shape(full), full_start)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x [1]\nb: *x\n",  # anchors and aliases
+        "a: !!str 1\n",  # an explicit tag
+        "a: ! 1\n",  # the non-specific tag
+        "base: {x: 1}\nmerged: {<<: {x: 2}, y: 3}\n",  # a merge key
+        "=: 1\n",  # the value key, which the full path reads as text
+        "a: 1\na: 2\n",  # a duplicate key
+        "? [a]\n: 1\n",  # a list as a key
+        "a: 2026-02-30\n",  # a value no constructor can make
+        "a: [1, 2\n",  # a syntax error
+        "a: 1\n---\nb: 2\n",  # two documents
+        "# only a comment\n",  # no document at all
+        "a: " + "[" * 120 + "]" * 120 + "\n",  # deeper than the quick reader goes
+        "a: 1\n\tb: 2\n",  # a tab
+    ],
+)
+def test_anything_else_is_left_to_the_full_path(text):
+    assert _read_plain_yaml(text, _Limits()) is None
+
+
+def test_the_quick_reader_leaves_a_document_over_the_depth_limit_to_the_full_path():
+    text = "a: {b: {c: [1]}}\n"
+    assert _read_plain_yaml(text, _Limits(max_depth=4)) is not None
+    assert _read_plain_yaml(text, _Limits(max_depth=3)) is None
+    with pytest.raises(FileFormatError, match="more than 3 levels") as caught:
+        _read_yaml(text, "f.yaml", _Limits(max_depth=3))
+    assert (caught.value.location.line, caught.value.location.column) == (1, 12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-(10**6), 10**6),
+            st.floats(allow_nan=False),
+            st.text(max_size=12),
+            st.dates(),
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.one_of(st.text(max_size=5), st.integers(0, 9)), inner, max_size=4),
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from([False, True, None]),
+)
+def test_the_quick_reader_agrees_with_the_full_path_on_any_plain_data(data, flow):
+    text = yaml.safe_dump({"data": data}, default_flow_style=flow, allow_unicode=True)
+    quick = _read_plain_yaml(text, _Limits())
+    assert quick is not None
+    full = _read_composed_yaml(text, "f.yaml", _Limits())
+    assert (_shape(quick[0]), quick[1]) == (_shape(full[0]), full[1])
+
+
+def _written_out(notes, start=None):
+    """The positions the notes stand for, written out one note after another."""
+    written = {} if start is None else {"": start}
+    for pointer, data in notes:
+        if getattr(data, "position", None) is not None:
+            written[pointer] = data.position
+        for key, at in (getattr(data, "keys_at", None) or {}).items():
+            written[f"{pointer}/{key}"] = at
+        for index, at in enumerate(getattr(data, "items_at", None) or []):
+            written.setdefault(f"{pointer}/{index}", at)
+    return written
+
+
+def _located(kind, position, at):
+    if kind == "map":
+        part = _LocatedDict()
+        part.position, part.keys_at = position, dict(at)
+    else:
+        part = _LocatedList()
+        part.position, part.items_at = position, list(at)
+    return part
+
+
+def test_positions_found_on_demand_are_the_ones_written_out():
+    root = _located("map", (1, 1), [("cycle", (1, 1)), ("objectives", (2, 1)), ("a/b", (9, 1))])
+    objectives = _located("list", (3, 3), [(3, 5), (7, 5)])
+    first = _located("map", (3, 5), [("id", (3, 5)), ("title", (4, 5)), (1, (5, 5)), ("1", (6, 5))])
+    cycle = _located("map", (1, 8), [("start", (1, 9)), ("x/y", (1, 20))])
+    notes = [("", root), ("/objectives", objectives), ("/objectives/0", first), ("/cycle", cycle)]
+    positions = _NotedPositions((1, 2))
+    for pointer, data in notes:
+        positions.note(pointer, data)
+    written = _written_out(notes, (1, 2))
+    asked = [
+        *written,
+        "/objectives/1",  # an item without a mapping of its own
+        "/objectives/01",  # not how an index is written
+        "/objectives/2",  # past the end
+        "/a/b",  # a key with a slash
+        "/cycle/x/y",
+        "/objectives/0/1",  # the keys 1 and "1" write the same pointer: the last one wins
+        "/nowhere",
+        "/objectives/0/title/deeper",
+    ]
+    for pointer in asked:
+        assert positions.get(pointer) == written.get(pointer), pointer
+        assert (pointer in positions) == (pointer in written), pointer
+    assert positions["/objectives/0/1"] == (6, 5)
+    assert positions[""] == (1, 1)  # the root mapping's own position replaces the start
+    with pytest.raises(KeyError):
+        positions["/nowhere"]
+    assert dict(positions) == written
+    assert len(positions) == len(written)
+
+
+def test_a_plan_read_from_a_file_finds_positions_on_demand():
+    plan = okrkit.load(EXAMPLE)
+    positions = plan.source_map.positions
+    assert isinstance(positions, _NotedPositions)
+    lines = EXAMPLE.read_text().splitlines()
+    assert positions.get("/objectives/0/key_results/2/title") == (22, 9)
+    assert lines[21][8:].startswith("title: Pre-release sign-ups over 5k")
+    assert plan.source_map.position("/objectives/0/key_results/2/source/query") == (23, 63)
+    assert lines[22][62:].startswith('query: "SELECT')
+    assert dict(positions)["/projects/0/tasks/13"] == (42, 9)
+    assert lines[41][8:].startswith("{title: Retarget email marketing campaign}")

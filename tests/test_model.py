@@ -1,4 +1,5 @@
 import datetime as dt
+from types import MappingProxyType
 
 import attrs
 import pytest
@@ -284,6 +285,19 @@ class TestPlan:
         assert source_map.position("/objectives/0/key_results/2/title") == (3, 5)
         assert source_map.position("/projects/0") == (1, 1)
         assert SourceMap(None, {}).position("/x") is None
+
+    def test_source_map_reads_any_mapping_once_a_level(self):
+        asked = []
+
+        class Counted(dict):
+            def get(self, key, default=None):
+                asked.append(key)
+                return super().get(key, default)
+
+        source_map = SourceMap("okrs.yaml", Counted({"/objectives": (2, 1)}))
+        assert source_map.position("/objectives/0/title") == (2, 1)
+        assert asked == ["/objectives/0/title", "/objectives/0", "/objectives"]
+        assert SourceMap("okrs.yaml", MappingProxyType({"": (1, 1)})).position("/a/b") == (1, 1)
 
     def test_source_map_is_not_part_of_equality(self):
         assert attrs.evolve(_plan(), source_map=SourceMap("a.yaml", {"": (1, 1)})) == _plan()

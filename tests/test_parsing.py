@@ -2,10 +2,12 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from okrkit import parsing
 from okrkit.errors import SentenceError
 from okrkit.model import Direction, Target
 from okrkit.parsing import MAX_SENTENCE_LENGTH, KeyResultSentence, parse
@@ -598,3 +600,102 @@ def test_every_documented_refusal_gives_no_target(row):
 def test_the_page_documents_enough():
     assert len(EXAMPLES) >= 30
     assert len(NOT_READ) >= 15
+
+
+# -- The quick tests that skip work give the readings of doing it all ---------------------------
+
+
+def clean_every_step(text):
+    """`_clean` without its shortcuts: every substitution, every time."""
+    text = parsing._GROUP_SPACE.sub(",", text)
+    text = parsing._BLANKS.sub(" ", text).strip(parsing._EDGES)
+    text = parsing._DASH_MINUS.sub("-", text)
+    text = parsing._LABEL.sub("", text)
+    if quoted := parsing._QUOTED.match(text):
+        text = quoted[1]
+    text = parsing._TRAILING_NOTE.sub("", text).strip(parsing._EDGES)
+    text = parsing._LEADING_PERIOD.sub("", text)
+    text = parsing._DEADLINE.sub(" ", text)
+    return parsing._BLANKS.sub(" ", text).strip(parsing._EDGES)
+
+
+def read_trying_every_rule(text):
+    """`_read` without its shortcuts: every rule of the grammar, in order, on both tries."""
+    found = parsing._skeleton(text)
+    if isinstance(found, parsing._Reading):
+        return found
+    skeleton, quantities = found
+    shorter, tail = parsing._tails(skeleton)
+    tries = ((skeleton, ""), (shorter, tail)) if tail else ((skeleton, ""),)
+    for rule in parsing._RULES:
+        for words, extra in tries:
+            match = rule.pattern.fullmatch(words)
+            if match is None or parsing._misread(parsing._group(match, "m")):
+                continue
+            if reading := rule.handler(match, quantities):
+                if extra and reading.metric is not None:
+                    return attrs.evolve(reading, metric=f"{reading.metric} {extra}")
+                return reading
+    return None
+
+
+# Characters that case folding matches to ASCII letters (the Kelvin sign is k, the long s is
+# s), spaces and dashes the cleaning steps replace, and pieces of every sentence shape.
+ODD = ["\u212a", "\u017f", "\u0130", "\u0131", "\u00a0", "\u202f", "\u2212", "\u2013", "\t", "  "]
+SHAPES = [
+    *WORDS,
+    *ODD,
+    "UP",
+    "Down by",
+    "grows to",
+    "rises",
+    "Keep",
+    "above",
+    "KR1:",
+    "- ",
+    '"',
+    "(note)",
+    "by end of Q3",
+    "per month",
+    "YoY",
+    "in EMEA",
+    "exceed",
+    "reach",
+    "of",
+    "more",
+    "additional",
+]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(SHAPES), max_size=10).map(" ".join),
+        st.lists(st.sampled_from(SHAPES), max_size=10).map("".join),
+        st.text(max_size=60),
+    )
+)
+def test_the_shortcuts_change_no_reading(text):
+    assert parsing._clean(text) == clean_every_step(text)
+    reading = parsing._read(text)
+    every = read_trying_every_rule(text)
+    if every is not None:
+        assert reading == every
+        assert reading.reason == every.reason
+    else:  # no rule fits: _read says why
+        assert reading.direction is None
+        assert reading.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"),
+    [
+        ("Mentions UP by 40%", "increase"),  # the rule's words in capitals
+        ("Mentions \u212aeep up by 40%", "increase"),  # not ASCII: every rule is tried
+        ("Sign-ups over 5k", "at_least"),
+        ("Sign-ups 5k 6k 7k", None),  # three numbers: no rule has that many
+    ],
+)
+def test_readings_around_the_shortcuts(text, direction):
+    target = parse(text).target
+    assert (target.direction.value if target else None) == direction

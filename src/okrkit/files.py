@@ -4,6 +4,11 @@ The reader is in two steps: a YAML safe loader that remembers where every mappin
 item was written, then `_Reader`, which turns that plain data into model objects and fills a
 `SourceMap` (JSON pointer to line and column) so lint findings can point at lines too.
 YAML is imported only when a file is read or written, so `import okrkit` stays light.
+
+Large files are what the reading is shaped for (a company's 40,000 key results load in about the
+time PyYAML alone takes to parse them): a plain YAML document is built straight from the
+parser's events (`_read_plain_yaml`), anything else takes the full path, and the source map
+works a pointer's position out when asked instead of writing out hundreds of thousands.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -186,11 +191,13 @@ def _location_at(text: str, index: int, path: str | None) -> Location:
 class _LocatedDict(dict[Any, Any]):
     """A mapping read from a file, with the position of its start and of each key."""
 
+    __slots__ = ("keys_at", "position")
     position: tuple[int, int]
     keys_at: dict[Any, tuple[int, int]]
 
 
 class _LocatedList(list[Any]):
+    __slots__ = ("items_at", "position")
     position: tuple[int, int]
     items_at: list[tuple[int, int]]
 
@@ -437,8 +444,154 @@ def _character_at(text: str, line: int, column: int) -> str:
     return lines[line][column : column + 1] if line < len(lines) else ""
 
 
+#: How deep `_read_plain_yaml` goes; deeper documents take the full path (which recurses).
+_PLAIN_DEPTH: Final = 100
+_PLAIN_TAGS: Final = frozenset(f"{_TAG}{name}" for name in _KINDS) | {f"{_TAG}null"}
+
+
+class _NotPlainError(Exception):
+    """The document needs the full reader: an anchor, a tag, a merge key, an error..."""
+
+
+def _read_plain_yaml(text: str, limits: _Limits) -> tuple[Any, tuple[int, int]] | None:
+    """What `_read_composed_yaml` reads, for a document without anchors, aliases, explicit
+    tags, merge keys or anything wrong; None for any other document.
+
+    It builds the data from the parser's events as they come, where the full path composes the
+    whole document into nodes first (a node and two marks for every value, all alive until the
+    end, which Python's garbage collector walks over again and again as they pile up: most of
+    PyYAML's own time on a large file) and then constructs the data. Each value is made by the
+    same constructor, with the same positions. Anything this reader does not take on, and any
+    error, leaves the document to the full path, which reads it from the start: the answers
+    and the errors are the full path's.
+    """
+    try:
+        loader = _yaml_loader()(text)
+    except Exception:  # noqa: BLE001  # the full reader reports it
+        return None
+    try:
+        return _plain_events(loader, min(limits.max_depth, _PLAIN_DEPTH))
+    except Exception:  # noqa: BLE001  # _NotPlainError, or an error the full reader reports
+        return None
+    finally:
+        loader.dispose()
+
+
+def _plain_events(loader: Any, max_depth: int) -> tuple[Any, tuple[int, int]]:  # noqa: PLR0915
+    """The loop of `_read_plain_yaml`, one event at a time (kept in one piece: it is the
+    hottest code of a large file's load)."""
+    from yaml import events, nodes  # noqa: PLC0415
+
+    scalar_event, mapping_start, sequence_start = (
+        events.ScalarEvent,
+        events.MappingStartEvent,
+        events.SequenceStartEvent,
+    )
+    ends = (events.MappingEndEvent, events.SequenceEndEvent)
+    scalar_node = nodes.ScalarNode
+    text_tag = f"{_TAG}str"
+    resolve = loader.resolve
+    constructors = loader.yaml_constructors
+    resolvers = loader.yaml_implicit_resolvers
+    # Resolver.resolve reads a plain value's tag from the resolvers listed for its first
+    # character; with none listed (most words) and no path or catch-all resolvers, it is text.
+    quick = not loader.yaml_path_resolvers and None not in resolvers
+    get = loader.get_event
+    get()  # the stream's start
+    if get().__class__ is not events.DocumentStartEvent:
+        raise _NotPlainError  # no document: the full reader says what that gives
+    open_parts: list[tuple[Any, bool]] = []
+    part: Any = None  # the open list or mapping
+    in_mapping = False
+    key: Any = None
+    key_at: tuple[int, int] = (0, 0)
+    has_key = False
+    root: Any = None
+    root_at: tuple[int, int] | None = None
+    while True:
+        event = get()
+        kind = event.__class__
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotPlainError
+            value = event.value
+            implicit = event.implicit
+            if quick and (not implicit[0] or (value and value[0] not in resolvers)):
+                tag = text_tag
+            else:
+                tag = resolve(scalar_node, value, implicit)
+            if tag != text_tag:
+                if tag not in _PLAIN_TAGS:
+                    raise _NotPlainError  # a merge key, or a tag the full reader refuses
+                node = scalar_node(tag, value, event.start_mark, event.end_mark, event.style)
+                value = constructors[tag](loader, node)
+            mark = event.start_mark
+            at = (mark.line + 1, mark.column + 1)
+            if in_mapping:
+                if has_key:
+                    part[key] = value
+                    part.keys_at[key] = key_at
+                    has_key = False
+                else:
+                    if value in part:
+                        raise _NotPlainError  # a duplicate key
+                    key, key_at, has_key = value, at, True
+            elif part is not None:
+                part.append(value)
+                part.items_at.append(at)
+            else:
+                root, root_at = value, at
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotPlainError
+            if len(open_parts) >= max_depth:
+                raise _NotPlainError  # too deep: the full reader says where
+            mark = event.start_mark
+            at = (mark.line + 1, mark.column + 1)
+            opened: Any
+            if kind is mapping_start:
+                opened = _LocatedDict()
+                opened.keys_at = {}
+            else:
+                opened = _LocatedList()
+                opened.items_at = []
+            opened.position = at
+            if in_mapping:
+                if not has_key:
+                    raise _NotPlainError  # a list or mapping as a key
+                part[key] = opened
+                part.keys_at[key] = key_at
+                has_key = False
+            elif part is not None:
+                part.append(opened)
+                part.items_at.append(at)
+            else:
+                root, root_at = opened, at
+            open_parts.append((part, in_mapping))
+            part, in_mapping = opened, kind is mapping_start
+        elif kind in ends:
+            part, in_mapping = open_parts.pop()
+        elif kind is events.DocumentEndEvent:
+            break
+        else:
+            raise _NotPlainError  # an alias
+    if get().__class__ is not events.StreamEndEvent or root_at is None:
+        raise _NotPlainError  # another document: the full reader refuses it
+    return root, root_at
+
+
 def _read_yaml(text: str, path: str | None, limits: _Limits) -> tuple[Any, tuple[int, int] | None]:
     """The document's data and where it starts; nothing for a file of only comments."""
+    if (plain := _read_plain_yaml(text, limits)) is not None:
+        return plain
+    return _read_composed_yaml(text, path, limits)
+
+
+def _read_composed_yaml(
+    text: str, path: str | None, limits: _Limits
+) -> tuple[Any, tuple[int, int] | None]:
+    """`_read_yaml` for any document: composed into nodes, checked against the limits, then
+    constructed. Every error is raised here, at its line."""
     import yaml  # noqa: PLC0415
 
     try:
@@ -658,25 +811,133 @@ def _kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+_Position = tuple[int, int]
+_Note = tuple[str, _Position | None, Mapping[Any, _Position] | None, Sequence[_Position] | None]
+
+
+class _NotedPositions(Mapping[str, _Position]):
+    """Where each part of a file was written, JSON pointer to (line, column), found when asked.
+
+    The reader notes each list and mapping it reads under its pointer. The positions are the
+    ones writing these out would give, note after note: the part's own position and its keys'
+    (each replacing what was there), then its items' (where nothing was yet). A large file has
+    hundreds of thousands of them and few are ever asked for, so a pointer is worked out from
+    the notes that can write it: the part noted under it, and the parts noted under each of its
+    prefixes (whose keys can hold slashes). Iterating writes them all out once.
+    """
+
+    __slots__ = ("_key_texts", "_noted", "_notes", "_repeated", "_written")
+
+    def __init__(self, start: _Position | None = None) -> None:
+        self._notes: list[_Note] = []
+        self._noted: dict[str, int] = {}  # pointer -> its note
+        self._repeated = False  # a pointer noted twice: answers come from writing all out
+        self._written: dict[str, _Position] | None = None
+        self._key_texts: dict[int, dict[str, _Position]] = {}  # note -> keys as written
+        if start is not None:
+            self._notes.append(("", start, None, None))
+            self._noted[""] = 0
+
+    def note(self, pointer: str, data: Any) -> None:
+        """Note a part read from the file (any value: only lists and mappings have positions)."""
+        self._written = None
+        if pointer in self._noted:
+            self._repeated = True
+        self._noted[pointer] = len(self._notes)
+        self._notes.append(
+            (
+                pointer,
+                getattr(data, "position", None),
+                getattr(data, "keys_at", None),
+                getattr(data, "items_at", None),
+            )
+        )
+
+    def _write_all(self) -> dict[str, _Position]:
+        if self._written is None:
+            written: dict[str, _Position] = {}
+            for pointer, position, keys_at, items_at in self._notes:
+                if position is not None:
+                    written[pointer] = position
+                if keys_at:
+                    for key, at in keys_at.items():
+                        written[f"{pointer}/{key}"] = at
+                if items_at:
+                    for index, at in enumerate(items_at):
+                        written.setdefault(f"{pointer}/{index}", at)
+            self._written = written
+        return self._written
+
+    def _keys_of(self, index: int, keys_at: Mapping[Any, _Position]) -> dict[str, _Position]:
+        texts = self._key_texts.get(index)
+        if texts is None:  # as pointers write keys: 1 and "1" are the same, the last one wins
+            texts = self._key_texts[index] = {f"{key}": at for key, at in keys_at.items()}
+        return texts
+
+    def get(self, pointer: Any, default: Any = None) -> Any:
+        if self._written is not None or self._repeated:
+            return self._write_all().get(pointer, default)
+        if not isinstance(pointer, str):
+            return default
+        # the last note that writes the pointer wins; if none does, the first that fills it in
+        written_by, found = -1, None
+        filled_by, filled = len(self._notes), None
+        if (index := self._noted.get(pointer)) is not None:
+            position = self._notes[index][1]
+            if position is not None:
+                written_by, found = index, position
+        cut = pointer.rfind("/")
+        while cut >= 0:
+            index = self._noted.get(pointer[:cut])
+            if index is not None:
+                _, _, keys_at, items_at = self._notes[index]
+                rest = pointer[cut + 1 :]
+                if keys_at and index > written_by:
+                    at = self._keys_of(index, keys_at).get(rest)
+                    if at is not None:
+                        written_by, found = index, at
+                if (
+                    items_at
+                    and index < filled_by
+                    and rest.isascii()
+                    and rest.isdigit()
+                    and (rest == "0" or rest[0] != "0")
+                    and int(rest) < len(items_at)
+                ):
+                    filled_by, filled = index, items_at[int(rest)]
+            cut = pointer.rfind("/", 0, cut)
+        if found is not None:
+            return found
+        return default if filled is None else filled
+
+    def __getitem__(self, pointer: str) -> _Position:
+        found: _Position | None = self.get(pointer)
+        if found is None:
+            raise KeyError(pointer)
+        return found
+
+    def __contains__(self, pointer: object) -> bool:
+        return self.get(pointer) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._write_all())
+
+    def __len__(self) -> int:
+        return len(self._write_all())
+
+    def __repr__(self) -> str:
+        return repr(self._write_all())
+
+
 @attrs.define
 class _Reader:
     path: str | None
-    positions: dict[str, tuple[int, int]] = attrs.field(factory=dict)
+    positions: _NotedPositions = attrs.field(factory=_NotedPositions)
 
     # Positions --------------------------------------------------------------------------
 
     def note(self, pointer: str, data: Any) -> None:
-        position = getattr(data, "position", None)
-        if position is not None:
-            self.positions[pointer] = position
-        keys_at = getattr(data, "keys_at", None)
-        if keys_at:
-            for key, at in keys_at.items():
-                self.positions[f"{pointer}/{key}"] = at
-        items_at = getattr(data, "items_at", None)
-        if items_at:
-            for index, at in enumerate(items_at):
-                self.positions.setdefault(f"{pointer}/{index}", at)
+        self.positions.note(pointer, data)
 
     def where(self, pointer: str) -> Location:
         found = SourceMap(self.path, self.positions).position(pointer)
@@ -716,6 +977,8 @@ class _Reader:
         self, data: Mapping[str, Any], key: str, pointer: str, *, required: bool = False
     ) -> Any:
         value = data.get(key)
+        if value.__class__ is str:
+            return value
         if value is None:
             if required:
                 raise self.fail(pointer, f"missing required field {key!r}")
@@ -836,6 +1099,14 @@ class _Reader:
                     "target: add 'target: NUMBER' or write the target in the title",
                 )
             return None, sentence.metric, sentence.unit
+        if (
+            said is not None
+            and value is None
+            and direction is None
+            and baseline is None
+            and threshold is None
+        ):
+            return said, sentence.metric, sentence.unit  # the sentence says it all
         fields: dict[str, Any] = {}
         if said is not None:
             fields = attrs.asdict(said, recurse=False)
@@ -1001,7 +1272,7 @@ class _Reader:
             title=self.text(fields, "title", ""),
             disabled_rules=disabled,
             id=self.text(fields, "id", ""),
-            source_map=SourceMap(self.path, dict(self.positions)),
+            source_map=SourceMap(self.path, self.positions),
         )
 
 
@@ -1083,9 +1354,7 @@ def loads(
     chosen = format or _format_of(path, text)
     read = _read_json if chosen == "json" else _read_yaml
     data, start = read(text, path, limits)
-    reader = _Reader(path)
-    if start is not None:
-        reader.positions[""] = start
+    reader = _Reader(path, _NotedPositions(start))
     plan = reader.plan(data)
     if strict and (problems := plan.problems()):
         raise PlanError(problems, locations=[reader.where(p.pointer) for p in problems])

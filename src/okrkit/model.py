@@ -544,18 +544,28 @@ class CheckIn:
 # -- The plan ------------------------------------------------------------------------------
 
 
+_NOWHERE: Any = object()  # what a pointer without a position maps to
+
+
 @attrs.frozen
 class SourceMap:
-    """Where each part of a plan was written: JSON pointers to (line, column), 1-based."""
+    """Where each part of a plan was written: JSON pointers to (line, column), 1-based.
+
+    `positions` can be any mapping. A plan read from a file carries one that works a pointer's
+    position out when asked, since a large file has hundreds of thousands and few are ever
+    needed; ``dict(source_map.positions)`` writes them all out.
+    """
 
     path: str | None
     positions: Mapping[str, tuple[int, int]] = attrs.field(factory=dict)
 
     def position(self, pointer: str) -> tuple[int, int] | None:
         """The position of `pointer`, or of its nearest enclosing part that has one."""
+        positions = self.positions
         while True:
-            if pointer in self.positions:
-                return self.positions[pointer]
+            found: tuple[int, int] | None = positions.get(pointer, _NOWHERE)
+            if found is not _NOWHERE:
+                return found
             if not pointer:
                 return None
             pointer = pointer.rpartition("/")[0]
