@@ -4,6 +4,12 @@ The records (`Record`, `RunRecord`, `Baseline`, `CycleResult`) are plain frozen 
 hold what they are given, so that a refresh can build a million of them cheaply. Every store
 checks them when they are written and raises `StoreError` naming the bad one; nothing invalid is
 ever stored.
+
+What the backends (`okrkit.store.sqlite`, `okrkit.store.postgres`) decide alike lives here too,
+free of SQL but for `PLANS_SQL`: the checks of every write (`check_records` for the hot path of a
+refresh), the rows of cycle results, which key results a claim leases (`decide_claim`) and what a
+plan key stands for once a plan registers under it (`decide_plan_key`). A backend only turns
+times into what it stores and runs the statements.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LEASE_TTL",
     "DEFAULT_LOCK_TTL",
+    "PLANS_SQL",
     "RUN_STATUSES",
     "Baseline",
     "Claim",
@@ -36,15 +43,31 @@ __all__ = [
     "RunRecord",
     "Store",
     "check_baseline",
+    "check_baselines",
+    "check_check_in",
     "check_claim",
     "check_cycle",
     "check_cycle_result",
     "check_instant",
+    "check_limit",
+    "check_lock",
     "check_plan",
+    "check_plan_title",
     "check_record",
+    "check_records",
+    "check_release",
     "check_review",
     "check_run",
+    "check_ttl",
+    "cycle_result_rows",
+    "decide_claim",
+    "decide_plan_key",
+    "is_plan_conflict",
+    "lease_from_row",
     "mask_url",
+    "plan_conflict",
+    "plan_info_from_row",
+    "results_text",
 ]
 
 #: How long a refresh lock lasts when its holder neither releases it nor renews it (a crash).
@@ -56,6 +79,25 @@ DEFAULT_LEASE_TTL = dt.timedelta(minutes=2)
 
 #: The statuses a refresh run ends with: every key result measured, some, or none.
 RUN_STATUSES = frozenset({"ok", "partial", "failed"})
+
+#: Every plan key with anything stored, sorted: the same SQL in every backend. A loose index scan
+#: (one index seek per plan) of the large measurements table, then the small tables.
+PLANS_SQL = """
+WITH RECURSIVE measured (plan) AS (
+    SELECT min(plan) FROM measurements
+    UNION ALL
+    SELECT (SELECT min(plan) FROM measurements WHERE plan > measured.plan)
+    FROM measured WHERE measured.plan IS NOT NULL
+)
+SELECT plan FROM measured WHERE plan IS NOT NULL
+UNION SELECT plan FROM runs
+UNION SELECT plan FROM check_ins
+UNION SELECT plan FROM baselines
+UNION SELECT plan FROM reviews
+UNION SELECT plan FROM cycle_results
+UNION SELECT plan FROM plan_keys
+ORDER BY 1
+"""
 
 # The model's id rule (okrkit.model): key results are stored under the ids plans give them.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -385,6 +427,78 @@ def check_record(record: Any, index: int, *, plan: str | None, run_id: str | Non
     return record
 
 
+def check_records(
+    records: Iterable[Record], *, plan: str | None, run_id: str | None
+) -> list[Record]:
+    """The records of a write as they are stored, every one checked; StoreError on the first bad.
+
+    With `plan` and `run_id` (a run's records), every record must be of that plan and run, and a
+    record without a run_id takes `run_id`. Each value is a float. A record that needs no change
+    is returned itself: a backend builds its rows from the list in a second, cheap pass.
+
+    The loop is the hot path of a refresh: it checks each record with a few identity tests and
+    set lookups, and calls the full `check_record` (which names what is wrong) only when one
+    fails. Plans, key results and sources are checked once each, not once per record, and a
+    `fetched_at` once for the run of records that share it.
+    """
+    checked: list[Record] = []
+    append = checked.append
+    plans: set[str] = set() if plan is None else {plan}
+    key_results: set[str] = set()
+    sources: set[str] = set()
+    isfinite, record_type, datetime_type, utc = math.isfinite, Record, dt.datetime, dt.UTC
+    make = tuple.__new__  # a Record from a tuple, three times as fast as _replace
+    last_fetched: object = None
+    for record in records:
+        try:
+            value = record.value
+            fingerprint = record.fingerprint
+            raw = record.raw
+            run = record.run_id
+            observed = record.observed_at
+            fetched = record.fetched_at
+            if (
+                record.__class__ is not record_type
+                or value.__class__ is not float
+                or not isfinite(value)
+                or record.plan not in plans
+                or record.key_result not in key_results
+                or record.source not in sources
+                or observed.__class__ is not datetime_type
+                or (observed.tzinfo is not utc and observed.utcoffset() is None)
+                or (
+                    fetched is not last_fetched
+                    and fetched is not None
+                    and (
+                        fetched.__class__ is not datetime_type
+                        or (fetched.tzinfo is not utc and fetched.utcoffset() is None)
+                    )
+                )
+                or (fingerprint is not None and fingerprint.__class__ is not str)
+                or (raw is not None and raw.__class__ is not str)
+                or (
+                    run is not None
+                    and run != run_id
+                    and (run_id is not None or run.__class__ is not str)
+                )
+            ):
+                check_record(record, len(checked), plan=plan, run_id=run_id)
+                plans.add(record.plan)
+                key_results.add(record.key_result)
+                sources.add(record.source)
+                if value.__class__ is not float:
+                    record = record._replace(value=float(value))  # noqa: PLW2901
+            else:
+                last_fetched = fetched
+        except (AttributeError, TypeError):
+            check_record(record, len(checked), plan=plan, run_id=run_id)
+            raise  # pragma: no cover - check_record names the problem first
+        if run is None and run_id is not None:
+            record = make(record_type, (*record[:8], run_id))  # noqa: PLW2901
+        append(record)
+    return checked
+
+
 def check_run(run: Any) -> RunRecord:
     if not isinstance(run, RunRecord):
         raise StoreError(f"a run must be an okrkit RunRecord, not a {type(run).__name__}")
@@ -407,6 +521,23 @@ def check_run(run: Any) -> RunRecord:
     return run
 
 
+def results_text(run: RunRecord) -> str:
+    """The run's results as the JSON text a store keeps, or StoreError when they are not
+    JSON-ready."""
+    try:
+        return json.dumps(
+            [dict(result) for result in run.results],
+            allow_nan=False,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as error:
+        raise StoreError(
+            f"run {run.id!r}: its results are not JSON-ready ({error}): "
+            "use text, numbers, booleans, None, lists and mappings"
+        ) from error
+
+
 def check_baseline(baseline: Any, index: int, *, plan: str, run_id: str) -> Baseline:
     if not isinstance(baseline, Baseline):
         raise StoreError(f"baseline {index} is a {type(baseline).__name__}, not an okrkit Baseline")
@@ -421,6 +552,44 @@ def check_baseline(baseline: Any, index: int, *, plan: str, run_id: str) -> Base
     _check_text(baseline.source, f"{what}: source")
     _check_run_id(baseline.run_id, what, run_id)
     return baseline
+
+
+def check_baselines(baselines: Iterable[Any], run: RunRecord) -> list[Baseline]:
+    """The baselines a run measured, each checked (`check_baseline`)."""
+    return [
+        check_baseline(baseline, index, plan=run.plan, run_id=run.id)
+        for index, baseline in enumerate(baselines)
+    ]
+
+
+def check_release(release: Any) -> str | None:
+    """The lease token whose leases a write ends (`Store.record_run`), or None."""
+    if release is not None and (not isinstance(release, str) or not release):
+        raise StoreError(f"release must be a lease token, got {release!r}")
+    return release
+
+
+def check_check_in(plan: Any, check_in: Any) -> CheckIn:
+    """A check-in to add to the plan (`Store.add_check_in`)."""
+    check_plan(plan)
+    if not isinstance(check_in, CheckIn):
+        raise StoreError(f"a check-in must be an okrkit CheckIn, not {check_in!r}")
+    return check_in
+
+
+def check_limit(limit: Any) -> int:
+    """How many runs to read (`Store.runs`): a whole number, 1 or more."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise StoreError(f"limit must be a whole number, 1 or more; got {limit!r}")
+    return limit
+
+
+def check_lock(plan: Any, holder: Any, ttl: Any) -> None:
+    """Check a `Store.lock` call: a plan key, a holder (non-empty text), a positive ttl."""
+    check_plan(plan)
+    if not isinstance(holder, str) or not holder.strip():
+        raise StoreError(f"a lock holder must be non-empty text, got {holder!r}")
+    check_ttl(ttl, "a lock")
 
 
 def check_review(review: Any, what: str = "review") -> str:
@@ -480,6 +649,54 @@ def check_cycle_result(result: Any, index: int, *, plan: str, cycle: Cycle) -> C
     return result
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def cycle_result_rows(
+    plan: str,
+    cycle: Cycle,
+    results: Iterable[CycleResult],
+    *,
+    day: Callable[[dt.date], Any] = _as_is,
+    instant: Callable[[dt.datetime], Any] = _as_is,
+) -> list[tuple[Any, ...]]:
+    """Rows of the ``cycle_results`` table for the plan's results of `cycle`, every one checked
+    (one result per key result); StoreError on the first bad.
+
+    A row holds plan, cycle, cycle_start, cycle_end, key_result, objective, kind, score and
+    recorded_at; `day` and `instant` turn the cycle's dates and the times into what the backend
+    stores (as they are, by default).
+    """
+    check_plan(plan)
+    check_cycle(cycle)
+    label, start, end = str(cycle), day(cycle.start), day(cycle.end)
+    rows: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    for index, result in enumerate(results):
+        check_cycle_result(result, index, plan=plan, cycle=cycle)
+        if result.key_result in seen:
+            raise StoreError(
+                f"cycle result {index}: key result {result.key_result!r} appears twice; "
+                "give one result per key result"
+            )
+        seen.add(result.key_result)
+        rows.append(
+            (
+                plan,
+                label,
+                start,
+                end,
+                result.key_result,
+                result.objective,
+                Kind(result.kind).value,
+                None if result.score is None else float(result.score),
+                instant(result.recorded_at),
+            )
+        )
+    return rows
+
+
 def check_claim(
     plan: Any,
     key_results: Any,
@@ -508,6 +725,63 @@ def check_claim(
     if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid < 0):
         raise StoreError(f"a lease's pid must be a whole number, zero or more; got {pid!r}")
     return ids, tokens
+
+
+def decide_claim(
+    key_results: Iterable[str],
+    *,
+    token: str,
+    now: dt.datetime,
+    leases: Mapping[str, Lease],
+    dead: frozenset[str] = frozenset(),
+    fetched: Mapping[str, dt.datetime] | None = None,
+    fresh_after: dt.datetime | None = None,
+) -> Claim:
+    """What `Store.claim` does with each key result, given the stored `leases` (by key result)
+    and, with `fresh_after`, when each was last `fetched`.
+
+    A key result is `held` when another token holds a live lease on it (not expired at `now`,
+    its token not in `dead`); else `fresh` when it was fetched at or after `fresh_after`; else
+    `claimed` by `token` (leasing a key result the token already holds renews it).
+    """
+    claimed: list[str] = []
+    held: dict[str, Lease] = {}
+    fresh: dict[str, dt.datetime] = {}
+    last_fetched = {} if fetched is None or fresh_after is None else fetched
+    for key_result in key_results:
+        lease = leases.get(key_result)
+        if (
+            lease is not None
+            and lease.token != token
+            and lease.expires_at > now
+            and lease.token not in dead
+        ):
+            held[key_result] = lease
+            continue
+        last = last_fetched.get(key_result)
+        if last is not None and fresh_after is not None and last >= fresh_after:
+            fresh[key_result] = last
+        else:
+            claimed.append(key_result)
+    return Claim(token, tuple(claimed), held, fresh)
+
+
+def lease_from_row(row: Sequence[Any], instant: Callable[[Any], dt.datetime] = _as_is) -> Lease:
+    """The lease a ``leases`` row holds (plan, key_result, holder, token, acquired_at,
+    expires_at, host, pid); `instant` turns a stored time into a datetime."""
+    plan, key_result, holder, token, acquired_at, expires_at, host, pid = row
+    return Lease(
+        plan, key_result, holder, token, instant(acquired_at), instant(expires_at), host, pid
+    )
+
+
+def plan_info_from_row(
+    row: Sequence[Any], instant: Callable[[Any], dt.datetime] = _as_is
+) -> PlanInfo:
+    """What a ``plan_keys`` row holds (plan, title, explicit, first_seen, last_seen); `instant`
+    turns a stored time into a datetime."""
+    plan, title, explicit, first_seen, last_seen = row
+    return PlanInfo(plan, title, bool(explicit), instant(first_seen), instant(last_seen))
 
 
 def check_ttl(ttl: Any, what: str) -> dt.timedelta:
@@ -551,3 +825,28 @@ def is_plan_conflict(stored: PlanInfo | None, title: str, explicit: bool) -> boo
     if stored is None or stored.title == title:
         return False
     return not (explicit and stored.explicit)
+
+
+def decide_plan_key(
+    stored: PlanInfo | None,
+    plan: str,
+    *,
+    title: str,
+    explicit: bool,
+    at: dt.datetime,
+    where: str,
+) -> PlanInfo:
+    """What the key `plan` stands for once the plan titled `title` registers under it `at`;
+    `stored` is what it stood for (None: nothing yet).
+
+    Raises `StoreError` when the key stands for another plan (see `is_plan_conflict`; `where`
+    names the store). A plan registering again keeps its first sighting, takes the new title and
+    stays explicit once it was.
+    """
+    if stored is None:
+        return PlanInfo(plan, title, explicit, at, at)
+    if is_plan_conflict(stored, title, explicit):
+        raise plan_conflict(where, stored, title)
+    return PlanInfo(
+        plan, title, stored.explicit or explicit, stored.first_seen, max(stored.last_seen, at)
+    )

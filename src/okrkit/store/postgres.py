@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
-import math
 import os
 import re
 import threading
@@ -36,6 +34,7 @@ from okrkit.model import CheckIn, Cycle, Kind, Measurement
 from okrkit.store._base import (
     DEFAULT_LEASE_TTL,
     DEFAULT_LOCK_TTL,
+    PLANS_SQL,
     Baseline,
     Claim,
     CycleResult,
@@ -43,20 +42,26 @@ from okrkit.store._base import (
     PlanInfo,
     Record,
     RunRecord,
-    check_baseline,
+    check_baselines,
+    check_check_in,
     check_claim,
-    check_cycle,
-    check_cycle_result,
     check_instant,
+    check_limit,
+    check_lock,
     check_plan,
     check_plan_title,
-    check_record,
+    check_records,
+    check_release,
     check_review,
     check_run,
     check_ttl,
-    is_plan_conflict,
+    cycle_result_rows,
+    decide_claim,
+    decide_plan_key,
+    lease_from_row,
     mask_url,
-    plan_conflict,
+    plan_info_from_row,
+    results_text,
 )
 
 if TYPE_CHECKING:
@@ -216,8 +221,9 @@ _INSERT_RUN = (
     "results) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::json) "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
+# The columns in a Record's order: a checked record is a row.
 _COPY_MEASUREMENTS = (
-    "COPY measurements (plan, key_result, value, observed_at, fetched_at, source, fingerprint, "
+    "COPY measurements (plan, key_result, value, observed_at, source, fetched_at, fingerprint, "
     "raw, run_id) FROM STDIN"
 )
 # A newer baseline (by measured_at) replaces the stored one; an older one is ignored.
@@ -251,22 +257,6 @@ FROM key_results CROSS JOIN LATERAL (
 ) AS last
 ORDER BY key_results.key_result
 """  # noqa: S608  # constant column list
-_PLANS_SQL = """
-WITH RECURSIVE measured (plan) AS (
-    SELECT min(plan) FROM measurements
-    UNION ALL
-    SELECT (SELECT min(plan) FROM measurements WHERE plan > measured.plan)
-    FROM measured WHERE measured.plan IS NOT NULL
-)
-SELECT plan FROM measured WHERE plan IS NOT NULL
-UNION SELECT plan FROM runs
-UNION SELECT plan FROM check_ins
-UNION SELECT plan FROM baselines
-UNION SELECT plan FROM reviews
-UNION SELECT plan FROM cycle_results
-UNION SELECT plan FROM plan_keys
-ORDER BY 1
-"""
 _LEASE_COLUMNS = "plan, key_result, holder, token, acquired_at, expires_at, host, pid"
 # Takes a lease only if it is free, ours, expired or a dead holder's, judged on the row as it is
 # once any session changing it (its holder renewing it) has committed: never two holders.
@@ -342,87 +332,19 @@ def _target(params: Mapping[str, str]) -> str:
     return f"{host}:{port}"
 
 
-def _results_text(run: RunRecord) -> str:
-    try:
-        return json.dumps(
-            [dict(result) for result in run.results],
-            allow_nan=False,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-    except (TypeError, ValueError) as error:
-        raise StoreError(
-            f"run {run.id!r}: its results are not JSON-ready ({error}): "
-            "use text, numbers, booleans, None, lists and mappings"
-        ) from error
-
-
 def _measurement_rows(
     records: Iterable[Record], *, plan: str | None, run_id: str | None
-) -> list[tuple[Any, ...]]:
-    """Rows for ``_COPY_MEASUREMENTS``, every record checked on the way.
+) -> list[Record]:
+    """Rows for ``_COPY_MEASUREMENTS``: the records, checked (`check_records`).
 
-    As the SQLite store's: a few identity tests and set lookups per record, and the full
-    `check_record` (which names what is wrong) only when one fails. PostgreSQL's text cannot
-    hold NUL characters: in `raw` (the source's answer, kept to explain a value) they become
-    U+FFFD; anywhere else they are refused (`_failure`).
+    PostgreSQL's text cannot hold NUL characters: in `raw` (the source's answer, kept to explain
+    a value) they become U+FFFD; anywhere else they are refused (`_failure`).
     """
-    rows: list[tuple[Any, ...]] = []
-    append = rows.append
-    plans: set[str] = set() if plan is None else {plan}
-    key_results: set[str] = set()
-    sources: set[str] = set()
-    isfinite, record_type, datetime_type = math.isfinite, Record, dt.datetime
-    for record in records:
-        try:
-            value = record.value
-            fingerprint = record.fingerprint
-            raw = record.raw
-            run = record.run_id
-            if run is None:
-                run = run_id
-            observed = record.observed_at
-            fetched = record.fetched_at
-            if (
-                record.__class__ is not record_type
-                or value.__class__ is not float
-                or not isfinite(value)
-                or record.plan not in plans
-                or record.key_result not in key_results
-                or record.source not in sources
-                or observed.__class__ is not datetime_type
-                or observed.utcoffset() is None
-                or (
-                    fetched is not None
-                    and (fetched.__class__ is not datetime_type or fetched.utcoffset() is None)
-                )
-                or (fingerprint is not None and fingerprint.__class__ is not str)
-                or (raw is not None and raw.__class__ is not str)
-                or (run != run_id and (run_id is not None or run.__class__ is not str))
-            ):
-                check_record(record, len(rows), plan=plan, run_id=run_id)
-                plans.add(record.plan)
-                key_results.add(record.key_result)
-                sources.add(record.source)
-                value = float(value)
-            if raw is not None and "\0" in raw:
-                raw = raw.replace("\0", "\ufffd")
-        except (AttributeError, TypeError):
-            check_record(record, len(rows), plan=plan, run_id=run_id)
-            raise  # pragma: no cover - check_record names the problem first
-        append(
-            (
-                record.plan,
-                record.key_result,
-                value,
-                observed,
-                fetched,
-                record.source,
-                fingerprint,
-                raw,
-                run,
-            )
-        )
+    rows = check_records(records, plan=plan, run_id=run_id)
+    for index, record in enumerate(rows):
+        raw = record.raw
+        if raw is not None and "\0" in raw:
+            rows[index] = record._replace(raw=raw.replace("\0", "\ufffd"))
     return rows
 
 
@@ -437,16 +359,6 @@ def _baseline_row(baseline: Baseline, run_id: str) -> tuple[Any, ...]:
         baseline.source,
         run_id,
     )
-
-
-def _lease(row: Sequence[Any]) -> Lease:
-    plan, key_result, holder, token, acquired_at, expires_at, host, pid = row
-    return Lease(plan, key_result, holder, token, acquired_at, expires_at, host, pid)
-
-
-def _plan_info(row: Sequence[Any]) -> PlanInfo:
-    plan, title, explicit, first_seen, last_seen = row
-    return PlanInfo(plan, title, bool(explicit), first_seen, last_seen)
 
 
 _Connection: TypeAlias = "psycopg.Connection[tuple[Any, ...]]"
@@ -763,7 +675,7 @@ class PostgresStore:
         return self._failure(error, doing)
 
     @staticmethod
-    def _copy_measurements(connection: _Connection, rows: list[tuple[Any, ...]]) -> None:
+    def _copy_measurements(connection: _Connection, rows: list[Record]) -> None:
         if not rows:
             return
         with connection.cursor() as cursor, cursor.copy(_COPY_MEASUREMENTS) as copy:
@@ -813,13 +725,11 @@ class PostgresStore:
         other refresh can claim a key result between its value being stored and its lease ending.
         """
         check_run(run)
-        if release is not None and (not isinstance(release, str) or not release):
-            raise StoreError(f"release must be a lease token, got {release!r}")
-        results = _results_text(run)
+        check_release(release)
+        results = results_text(run)
         rows = _measurement_rows(records, plan=run.plan, run_id=run.id)
         baseline_rows = [
-            _baseline_row(check_baseline(baseline, index, plan=run.plan, run_id=run.id), run.id)
-            for index, baseline in enumerate(baselines)
+            _baseline_row(baseline, run.id) for baseline in check_baselines(baselines, run)
         ]
 
         def work(connection: _Connection) -> None:
@@ -908,9 +818,7 @@ class PostgresStore:
 
     def add_check_in(self, plan: str, check_in: CheckIn) -> None:
         """Store a person's check-in on a key result of the plan."""
-        check_plan(plan)
-        if not isinstance(check_in, CheckIn):
-            raise StoreError(f"a check-in must be an okrkit CheckIn, not {check_in!r}")
+        check_check_in(plan, check_in)
         self._write(
             f"adding a check-in on {check_in.key_result!r}",
             lambda connection: connection.execute(
@@ -964,8 +872,7 @@ class PostgresStore:
 
     def runs(self, plan: str, *, limit: int = 20) -> list[RunRecord]:
         """The plan's last `limit` runs, newest first."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise StoreError(f"limit must be a whole number, 1 or more; got {limit!r}")
+        check_limit(limit)
         rows = self._read(
             "SELECT id, started_at, finished_at, status, measured, failed, skipped, results "
             "FROM runs WHERE plan = %s ORDER BY started_at DESC, seq DESC LIMIT %s",
@@ -989,7 +896,7 @@ class PostgresStore:
 
     def plans(self) -> list[str]:
         """Every plan key with anything stored, sorted."""
-        return [row[0] for row in self._read(_PLANS_SQL, (), "listing plans")]
+        return [row[0] for row in self._read(PLANS_SQL, (), "listing plans")]
 
     def record_review(self, plan: str, review: Mapping[str, Any], at: dt.datetime) -> None:
         """Store a review of the plan made at `at`; a review at the same moment is replaced."""
@@ -1024,31 +931,7 @@ class PostgresStore:
     def record_cycle_results(self, plan: str, cycle: Cycle, results: Iterable[CycleResult]) -> int:
         """Store the plan's results for `cycle` in one transaction, replacing any earlier record
         of the same cycle (same start and end); the number stored."""
-        check_plan(plan)
-        check_cycle(cycle)
-        rows: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
-        for index, result in enumerate(results):
-            check_cycle_result(result, index, plan=plan, cycle=cycle)
-            if result.key_result in seen:
-                raise StoreError(
-                    f"cycle result {index}: key result {result.key_result!r} appears twice; "
-                    "give one result per key result"
-                )
-            seen.add(result.key_result)
-            rows.append(
-                (
-                    plan,
-                    str(cycle),
-                    cycle.start,
-                    cycle.end,
-                    result.key_result,
-                    result.objective,
-                    Kind(result.kind).value,
-                    None if result.score is None else float(result.score),
-                    result.recorded_at,
-                )
-            )
+        rows = cycle_result_rows(plan, cycle, results)
 
         def work(connection: _Connection) -> None:
             connection.execute(
@@ -1091,10 +974,7 @@ class PostgresStore:
         self, plan: str, *, holder: str, ttl: dt.timedelta = DEFAULT_LOCK_TTL
     ) -> Iterator[None]:
         """Hold the plan's refresh lease for the `with` block; see the Store protocol."""
-        check_plan(plan)
-        if not isinstance(holder, str) or not holder.strip():
-            raise StoreError(f"a lock holder must be non-empty text, got {holder!r}")
-        check_ttl(ttl, "a lock")
+        check_lock(plan, holder, ttl)
         token = os.urandom(16).hex()
         now = dt.datetime.now(dt.UTC)
 
@@ -1183,7 +1063,7 @@ class PostgresStore:
         def work(connection: _Connection) -> Claim:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
             leases = {
-                row[1]: row
+                row[1]: lease_from_row(row)
                 for row in connection.execute(
                     f"SELECT {_LEASE_COLUMNS} FROM leases "  # noqa: S608  # constant columns
                     "WHERE plan = %s AND key_result = ANY(%s)",
@@ -1200,22 +1080,16 @@ class PostgresStore:
                         (plan, ids, fresh_after),
                     ).fetchall()
                 )
-            claimed: list[str] = []
-            held: dict[str, Lease] = {}
-            fresh: dict[str, dt.datetime] = {}
-            for key_result in ids:
-                lease = leases.get(key_result)
-                if (
-                    lease is not None
-                    and lease[3] != token
-                    and lease[5] > now
-                    and lease[3] not in dead_tokens
-                ):
-                    held[key_result] = _lease(lease)
-                elif key_result in fetched:
-                    fresh[key_result] = fetched[key_result]
-                else:
-                    claimed.append(key_result)
+            claim = decide_claim(
+                ids,
+                token=token,
+                now=now,
+                leases=leases,
+                dead=dead_tokens,
+                fetched=fetched,
+                fresh_after=fresh_after,
+            )
+            claimed, held = list(claim.claimed), dict(claim.held)
             if claimed:
                 taken = {
                     row[0]
@@ -1240,9 +1114,9 @@ class PostgresStore:
                         "WHERE plan = %s AND key_result = ANY(%s)",
                         (plan, [key for key in claimed if key not in taken]),
                     ):
-                        held[row[1]] = _lease(row)
+                        held[row[1]] = lease_from_row(row)
                     claimed = [key for key in claimed if key in taken]
-            return Claim(token, tuple(claimed), dict(sorted(held.items())), fresh)
+            return Claim(token, tuple(claimed), dict(sorted(held.items())), claim.fresh)
 
         return self._write(f"claiming key results of plan {plan!r}", work)
 
@@ -1282,7 +1156,7 @@ class PostgresStore:
             (plan,),
             "reading leases",
         )
-        return [_lease(row) for row in rows]
+        return [lease_from_row(row) for row in rows]
 
     # Plan keys ------------------------------------------------------------------------------
 
@@ -1315,18 +1189,22 @@ class PostgresStore:
             ).fetchone()
             if row is None:  # pragma: no cover - the row was there a statement ago
                 raise StoreError(f"{self._where}: plan key {plan!r} vanished while registering it")
-            stored = _plan_info(row)
-            if is_plan_conflict(stored, title, explicit):
-                raise plan_conflict(self._where, stored, title)
-            both = stored.explicit or explicit
+            info = decide_plan_key(
+                plan_info_from_row(row),
+                plan,
+                title=title,
+                explicit=explicit,
+                at=moment,
+                where=self._where,
+            )
             updated = connection.execute(
                 "UPDATE plan_keys SET title = %s, explicit = %s, "  # noqa: S608  # constant columns
                 "last_seen = greatest(last_seen, %s) WHERE plan = %s "
                 f"RETURNING {_PLAN_KEY_COLUMNS}",
-                (title, both, moment, plan),
+                (title, info.explicit, moment, plan),
             ).fetchone()
             assert updated is not None  # noqa: S101  # the row is locked: it is there
-            return _plan_info(updated)
+            return plan_info_from_row(updated)
 
         return self._write(f"registering plan {plan!r}", work)
 
@@ -1337,4 +1215,4 @@ class PostgresStore:
             (plan,),
             "reading plan keys",
         )
-        return _plan_info(rows[0]) if rows else None
+        return plan_info_from_row(rows[0]) if rows else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -24,6 +23,7 @@ from okrkit.model import CheckIn, Cycle, Kind, Measurement
 from okrkit.store._base import (
     DEFAULT_LEASE_TTL,
     DEFAULT_LOCK_TTL,
+    PLANS_SQL,
     Baseline,
     Claim,
     CycleResult,
@@ -31,20 +31,26 @@ from okrkit.store._base import (
     PlanInfo,
     Record,
     RunRecord,
-    check_baseline,
+    check_baselines,
+    check_check_in,
     check_claim,
-    check_cycle,
-    check_cycle_result,
     check_instant,
+    check_limit,
+    check_lock,
     check_plan,
     check_plan_title,
-    check_record,
+    check_records,
+    check_release,
     check_review,
     check_run,
     check_ttl,
-    is_plan_conflict,
+    cycle_result_rows,
+    decide_claim,
+    decide_plan_key,
+    lease_from_row,
     mask_url,
-    plan_conflict,
+    plan_info_from_row,
+    results_text,
 )
 
 if TYPE_CHECKING:
@@ -217,22 +223,6 @@ FROM key_results JOIN measurements AS m ON m.id = (
 )
 ORDER BY m.key_result
 """  # noqa: S608  # constant column list
-_PLANS_SQL = """
-WITH RECURSIVE measured (plan) AS (
-    SELECT MIN(plan) FROM measurements
-    UNION ALL
-    SELECT (SELECT MIN(plan) FROM measurements WHERE plan > measured.plan)
-    FROM measured WHERE measured.plan IS NOT NULL
-)
-SELECT plan FROM measured WHERE plan IS NOT NULL
-UNION SELECT plan FROM runs
-UNION SELECT plan FROM check_ins
-UNION SELECT plan FROM baselines
-UNION SELECT plan FROM reviews
-UNION SELECT plan FROM cycle_results
-UNION SELECT plan FROM plan_keys
-ORDER BY 1
-"""
 
 
 def schema_version() -> int:
@@ -274,64 +264,26 @@ def _optional_instant(micros: int | None) -> dt.datetime | None:
 def _measurement_rows(
     records: Iterable[Record], *, plan: str | None, run_id: str | None
 ) -> list[tuple[Any, ...]]:
-    """Rows for ``_INSERT_MEASUREMENT``, every record checked on the way.
-
-    The loop is the hot path of a refresh: it checks each record with a few identity tests and
-    set lookups, and calls the full `check_record` (which names what is wrong) only when one
-    fails. Plans, key results and sources are checked once each, not once per record.
-    """
+    """Rows for ``_INSERT_MEASUREMENT``: the records, checked (`check_records`), with their
+    times in microseconds (a run's records share their `fetched_at`: converted once)."""
     rows: list[tuple[Any, ...]] = []
     append = rows.append
-    plans: set[str] = set() if plan is None else {plan}
-    key_results: set[str] = set()
-    sources: set[str] = set()
-    epoch, microsecond, isfinite, record_type = _EPOCH, _MICROSECOND, math.isfinite, Record
-    last_fetched: object = None
-    last_fetched_micros: int | None = None
-    for record in records:
-        try:
-            value = record.value
-            fingerprint = record.fingerprint
-            raw = record.raw
-            run = record.run_id
-            if run is None:
-                run = run_id
-            if (
-                record.__class__ is not record_type
-                or value.__class__ is not float
-                or not isfinite(value)
-                or record.plan not in plans
-                or record.key_result not in key_results
-                or record.source not in sources
-                or (fingerprint is not None and fingerprint.__class__ is not str)
-                or (raw is not None and raw.__class__ is not str)
-                or (run != run_id and (run_id is not None or run.__class__ is not str))
-            ):
-                check_record(record, len(rows), plan=plan, run_id=run_id)
-                plans.add(record.plan)
-                key_results.add(record.key_result)
-                sources.add(record.source)
-                value = float(value)
-            observed = (record.observed_at - epoch) // microsecond
-            fetched = record.fetched_at
-            if fetched is None:
-                fetched_micros = None
-            elif fetched is last_fetched:
-                fetched_micros = last_fetched_micros
-            else:
-                fetched_micros = last_fetched_micros = (fetched - epoch) // microsecond
-                last_fetched = fetched
-        except (AttributeError, TypeError):
-            check_record(record, len(rows), plan=plan, run_id=run_id)
-            raise  # pragma: no cover - check_record names the problem first
+    epoch, microsecond = _EPOCH, _MICROSECOND
+    last_fetched: dt.datetime | None = None
+    fetched_micros: int | None = None
+    checked = check_records(records, plan=plan, run_id=run_id)
+    for plan_key, key_result, value, observed, source, fetched, fingerprint, raw, run in checked:
+        if fetched is not last_fetched:
+            last_fetched = fetched
+            fetched_micros = None if fetched is None else (fetched - epoch) // microsecond
         append(
             (
-                record.plan,
-                record.key_result,
+                plan_key,
+                key_result,
                 value,
-                observed,
+                (observed - epoch) // microsecond,
                 fetched_micros,
-                record.source,
+                source,
                 fingerprint,
                 raw,
                 run,
@@ -351,21 +303,6 @@ def _baseline_row(baseline: Baseline, run_id: str) -> tuple[Any, ...]:
         baseline.source,
         run_id,
     )
-
-
-def _results_text(run: RunRecord) -> str:
-    try:
-        return json.dumps(
-            [dict(result) for result in run.results],
-            allow_nan=False,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-    except (TypeError, ValueError) as error:
-        raise StoreError(
-            f"run {run.id!r}: its results are not JSON-ready ({error}): "
-            "use text, numbers, booleans, None, lists and mappings"
-        ) from error
 
 
 class SQLiteStore:
@@ -612,13 +549,11 @@ class SQLiteStore:
         other refresh can claim a key result between its value being stored and its lease ending.
         """
         check_run(run)
-        if release is not None and (not isinstance(release, str) or not release):
-            raise StoreError(f"release must be a lease token, got {release!r}")
-        results = _results_text(run)
+        check_release(release)
+        results = results_text(run)
         rows = _measurement_rows(records, plan=run.plan, run_id=run.id)
         baseline_rows = [
-            _baseline_row(check_baseline(baseline, index, plan=run.plan, run_id=run.id), run.id)
-            for index, baseline in enumerate(baselines)
+            _baseline_row(baseline, run.id) for baseline in check_baselines(baselines, run)
         ]
         with self._write(f"recording run {run.id!r}") as connection:
             if connection.execute("SELECT 1 FROM runs WHERE id = ?", (run.id,)).fetchone():
@@ -738,9 +673,7 @@ class SQLiteStore:
 
     def add_check_in(self, plan: str, check_in: CheckIn) -> None:
         """Store a person's check-in on a key result of the plan."""
-        check_plan(plan)
-        if not isinstance(check_in, CheckIn):
-            raise StoreError(f"a check-in must be an okrkit CheckIn, not {check_in!r}")
+        check_check_in(plan, check_in)
         with self._write(f"adding a check-in on {check_in.key_result!r}") as connection:
             connection.execute(
                 "INSERT INTO check_ins (plan, key_result, at, value, confidence, note, author) "
@@ -799,8 +732,7 @@ class SQLiteStore:
 
     def runs(self, plan: str, *, limit: int = 20) -> list[RunRecord]:
         """The plan's last `limit` runs, newest first."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise StoreError(f"limit must be a whole number, 1 or more; got {limit!r}")
+        check_limit(limit)
         rows = self._read(
             "SELECT id, started_at, finished_at, status, measured, failed, skipped, results "
             "FROM runs WHERE plan = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
@@ -824,7 +756,7 @@ class SQLiteStore:
 
     def plans(self) -> list[str]:
         """Every plan key with anything stored, sorted."""
-        return [row[0] for row in self._read(_PLANS_SQL, (), "listing plans")]
+        return [row[0] for row in self._read(PLANS_SQL, (), "listing plans")]
 
     def record_review(self, plan: str, review: Mapping[str, Any], at: dt.datetime) -> None:
         """Store a review of the plan made at `at`; a review at the same moment is replaced."""
@@ -856,31 +788,7 @@ class SQLiteStore:
     def record_cycle_results(self, plan: str, cycle: Cycle, results: Iterable[CycleResult]) -> int:
         """Store the plan's results for `cycle` in one transaction, replacing any earlier record
         of the same cycle (same start and end); the number stored."""
-        check_plan(plan)
-        check_cycle(cycle)
-        rows: list[tuple[Any, ...]] = []
-        seen: set[str] = set()
-        for index, result in enumerate(results):
-            check_cycle_result(result, index, plan=plan, cycle=cycle)
-            if result.key_result in seen:
-                raise StoreError(
-                    f"cycle result {index}: key result {result.key_result!r} appears twice; "
-                    "give one result per key result"
-                )
-            seen.add(result.key_result)
-            rows.append(
-                (
-                    plan,
-                    str(cycle),
-                    cycle.start.isoformat(),
-                    cycle.end.isoformat(),
-                    result.key_result,
-                    result.objective,
-                    Kind(result.kind).value,
-                    None if result.score is None else float(result.score),
-                    _micros(result.recorded_at),
-                )
-            )
+        rows = cycle_result_rows(plan, cycle, results, day=dt.date.isoformat, instant=_micros)
         with self._write(f"recording the results of cycle {cycle}") as connection:
             connection.execute(
                 "DELETE FROM cycle_results WHERE plan = ? AND cycle_start = ? AND cycle_end = ?",
@@ -922,10 +830,7 @@ class SQLiteStore:
         self, plan: str, *, holder: str, ttl: dt.timedelta = DEFAULT_LOCK_TTL
     ) -> Iterator[None]:
         """Hold the plan's refresh lease for the `with` block; see the Store protocol."""
-        check_plan(plan)
-        if not isinstance(holder, str) or not holder.strip():
-            raise StoreError(f"a lock holder must be non-empty text, got {holder!r}")
-        check_ttl(ttl, "a lock")
+        check_lock(plan, holder, ttl)
         token = os.urandom(16).hex()
         now = dt.datetime.now(dt.UTC)
         with self._write(f"taking the lock on plan {plan!r}") as connection:
@@ -995,12 +900,9 @@ class SQLiteStore:
         )
         now = dt.datetime.now(dt.UTC)
         now_micros, expires = _micros(now), _micros(now + ttl)
-        claimed: list[str] = []
-        held: dict[str, Lease] = {}
-        fresh: dict[str, dt.datetime] = {}
         with self._write(f"claiming key results of plan {plan!r}") as connection:
             leases = {
-                row[1]: row
+                row[1]: lease_from_row(row, _instant)
                 for row in _chunked_select(
                     connection,
                     "SELECT plan, key_result, holder, token, acquired_at, expires_at, host, pid "
@@ -1009,10 +911,10 @@ class SQLiteStore:
                     ids,
                 )
             }
-            fetched: dict[str, int] = {}
+            fetched: dict[str, dt.datetime] = {}
             if fresh_after is not None:
                 fetched = {
-                    row[0]: row[1]
+                    row[0]: _instant(row[1])
                     for row in _chunked_select(
                         connection,
                         "SELECT key_result, MAX(fetched_at) FROM measurements "
@@ -1022,28 +924,24 @@ class SQLiteStore:
                     )
                     if row[1] is not None
                 }
-            threshold = None if fresh_after is None else _micros(fresh_after)
-            rows = []
-            for key_result in ids:
-                lease = leases.get(key_result)
-                if (
-                    lease is not None
-                    and lease[3] != token
-                    and lease[5] > now_micros
-                    and lease[3] not in dead_tokens
-                ):
-                    held[key_result] = _lease(lease)
-                elif threshold is not None and fetched.get(key_result, threshold - 1) >= threshold:
-                    fresh[key_result] = _instant(fetched[key_result])
-                else:
-                    claimed.append(key_result)
-                    rows.append((plan, key_result, holder, token, host, pid, now_micros, expires))
+            claim = decide_claim(
+                ids,
+                token=token,
+                now=now,
+                leases=leases,
+                dead=dead_tokens,
+                fetched=fetched,
+                fresh_after=fresh_after,
+            )
             connection.executemany(
                 "INSERT OR REPLACE INTO leases (plan, key_result, holder, token, host, pid, "
                 "acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                [
+                    (plan, key_result, holder, token, host, pid, now_micros, expires)
+                    for key_result in claim.claimed
+                ],
             )
-        return Claim(token, tuple(claimed), held, fresh)
+        return claim
 
     def renew(self, plan: str, token: str, *, ttl: dt.timedelta = DEFAULT_LEASE_TTL) -> int:
         """Extend the token's leases to ``now + ttl``; how many it still holds (0: none left,
@@ -1075,7 +973,7 @@ class SQLiteStore:
             (plan,),
             "reading leases",
         )
-        return [_lease(row) for row in rows]
+        return [lease_from_row(row, _instant) for row in rows]
 
     # Plan keys ------------------------------------------------------------------------------
 
@@ -1097,24 +995,23 @@ class SQLiteStore:
                 "SELECT plan, title, explicit, first_seen, last_seen FROM plan_keys WHERE plan = ?",
                 (plan,),
             ).fetchone()
-            stored = None if row is None else _plan_info(row)
-            if is_plan_conflict(stored, title, explicit):
-                assert stored is not None  # noqa: S101  # for mypy: a conflict needs one
-                raise plan_conflict(self._where, stored, title)
+            stored = None if row is None else plan_info_from_row(row, _instant)
+            info = decide_plan_key(
+                stored, plan, title=title, explicit=explicit, at=moment, where=self._where
+            )
             if stored is None:
                 connection.execute(
                     "INSERT INTO plan_keys (plan, title, explicit, first_seen, last_seen) "
                     "VALUES (?, ?, ?, ?, ?)",
                     (plan, title, int(explicit), micros, micros),
                 )
-                return PlanInfo(plan, title, explicit, moment, moment)
-            both = stored.explicit or explicit
-            connection.execute(
-                "UPDATE plan_keys SET title = ?, explicit = ?, last_seen = MAX(last_seen, ?) "
-                "WHERE plan = ?",
-                (title, int(both), micros, plan),
-            )
-            return PlanInfo(plan, title, both, stored.first_seen, max(stored.last_seen, moment))
+            else:
+                connection.execute(
+                    "UPDATE plan_keys SET title = ?, explicit = ?, "
+                    "last_seen = MAX(last_seen, ?) WHERE plan = ?",
+                    (title, int(info.explicit), micros, plan),
+                )
+            return info
 
     def plan_info(self, plan: str) -> PlanInfo | None:
         """What the store knows of the plan key, or None."""
@@ -1123,7 +1020,7 @@ class SQLiteStore:
             (plan,),
             "reading plan keys",
         )
-        return _plan_info(rows[0]) if rows else None
+        return plan_info_from_row(rows[0], _instant) if rows else None
 
 
 def _chunked_select(
@@ -1133,15 +1030,3 @@ def _chunked_select(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         yield from connection.execute(sql.format(", ".join("?" * len(chunk))), (plan, *chunk))
-
-
-def _lease(row: Sequence[Any]) -> Lease:
-    plan, key_result, holder, token, acquired_at, expires_at, host, pid = row
-    return Lease(
-        plan, key_result, holder, token, _instant(acquired_at), _instant(expires_at), host, pid
-    )
-
-
-def _plan_info(row: Sequence[Any]) -> PlanInfo:
-    plan, title, explicit, first_seen, last_seen = row
-    return PlanInfo(plan, title, bool(explicit), _instant(first_seen), _instant(last_seen))
