@@ -1,7 +1,11 @@
-"""`HttpClient`: status mapping, redaction, body cap, transport errors and per-host rate limits."""
+"""`HttpClient`: status mapping, redaction, body cap, transport errors, per-host rate limits,
+and what it does that a `requests.Session` did (headers, auth, redirects, hooks, environment)."""
 
+import base64
 import datetime as dt
+import gzip
 import io
+import re
 import threading
 
 import pytest
@@ -9,6 +13,7 @@ import requests
 import responses
 import urllib3
 
+from fakeapi import Answer
 from okrkit.connectors import HttpClient, parse_retry_after
 from okrkit.errors import (
     ConnectorError,
@@ -354,14 +359,6 @@ def test_too_many_redirects_is_terminal(mock):
     assert str(caught.value) == f"GET {URL} was redirected more than 3 times"
 
 
-def test_max_redirects_is_set_on_the_session(mock):
-    mock.add(responses.GET, URL, body="{}")
-    client = HttpClient(max_redirects=3, user_agent="okrkit-test/1")
-    client.request("GET", URL)
-    assert client._local.session.max_redirects == 3
-    assert mock.calls[0].request.headers["User-Agent"] == "okrkit-test/1"
-
-
 def test_any_other_requests_error_is_terminal(mock):
     mock.add(responses.GET, URL, body=requests.exceptions.InvalidHeader("bad header value"))
     with pytest.raises(TerminalError) as caught:
@@ -488,30 +485,387 @@ def test_a_url_that_is_refused_does_not_take_a_rate_slot(mock):
     assert client._limiters == {}
 
 
-# --- sessions ------------------------------------------------------------------------------
+# --- what a session did: headers, auth, body, hooks ------------------------------------------
 
 
-def test_one_session_per_thread_and_close_closes_them_all(mock, monkeypatch):
+def test_the_default_headers_are_a_sessions_with_okrkits_user_agent(mock):
     mock.add(responses.GET, URL, body="{}")
-    mock.add(responses.GET, URL, body="{}")
-    mock.add(responses.GET, URL, body="{}")
-    closed: list[requests.Session] = []
+    HttpClient(user_agent="okrkit-test/1").request("GET", URL)
+    sent = mock.calls[0].request.headers
+    assert sent["User-Agent"] == "okrkit-test/1"
+    assert sent["Accept"] == "*/*"
+    assert sent["Connection"] == "keep-alive"
+    assert sent["Accept-Encoding"] == requests.utils.DEFAULT_ACCEPT_ENCODING
+    assert "Cookie" not in sent
 
-    def close(self):
-        closed.append(self)
 
-    monkeypatch.setattr(requests.Session, "close", close)
+def test_a_callers_headers_are_merged_case_insensitively_and_none_removes_one(mock):
+    mock.add(responses.GET, URL, body="{}")
+    HttpClient().request(
+        "GET", URL, headers={"user-agent": "mine/2", "Accept": None, "X-Api-Key": "k"}
+    )
+    sent = mock.calls[0].request.headers
+    assert sent["User-Agent"] == "mine/2"
+    assert "Accept" not in sent
+    assert sent["X-Api-Key"] == "k"
+
+
+def test_a_header_that_would_split_the_request_is_refused_before_sending(mock):
+    with pytest.raises(TerminalError) as caught:
+        HttpClient().request("GET", URL, headers={"X-Key": "k\r\nHost: evil.example"})
+    assert str(caught.value).startswith(f"GET {URL}: Invalid leading whitespace")
+    assert len(mock.calls) == 0
+
+
+def test_params_basic_auth_and_a_json_body_are_sent_as_requests_sends_them(mock):
+    mock.add(responses.POST, URL, json={"ok": True})
+    HttpClient().json(
+        "post", URL, params={"q": "a b", "n": 2}, auth=("bob", "pw"), json={"x": [1, 2]}
+    )
+    sent = mock.calls[0].request
+    assert sent.method == "POST"
+    assert sent.url == f"{URL}?q=a+b&n=2"
+    assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"bob:pw").decode()
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.body == b'{"x": [1, 2]}'
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(mock):
+    mock.add(responses.GET, "https://bob:pw@a.example/x", body="{}")
+    HttpClient().request("GET", "https://bob:pw@a.example/x")
+    sent = mock.calls[0].request.headers["Authorization"]
+    assert sent == "Basic " + base64.b64encode(b"bob:pw").decode()
+
+
+def test_cookies_given_are_sent(mock):
+    mock.add(responses.GET, URL, body="{}")
+    HttpClient().request("GET", URL, cookies={"session": "abc"})
+    assert mock.calls[0].request.headers["Cookie"] == "session=abc"
+
+
+def test_a_response_hook_sees_every_answer_even_one_that_fails(mock):
+    mock.add(responses.GET, URL, status=404, json={"error": "no such list"})
+    seen: list[requests.Response] = []
+
+    def keep(response, *args, **kwargs):
+        seen.append(response)
+
+    with pytest.raises(TerminalError):
+        HttpClient().request("GET", URL, hooks={"response": [keep]})
+    assert [response.status_code for response in seen] == [404]
+    assert seen[0].json() == {"error": "no such list"}  # the body was read before the error
+
+
+def test_the_response_is_a_requests_response_with_its_body_read(mock):
+    mock.add(responses.GET, URL, json={"n": 1}, headers={"X-Rate-Remaining": "9"})
+    response = HttpClient().request("GET", URL, stream=False)  # stream is accepted, and ignored
+    assert isinstance(response, requests.Response)
+    assert response.url == URL
+    assert response.headers["x-rate-remaining"] == "9"
+    assert response.json() == {"n": 1}
+    assert response.text == '{"n": 1}'
+    assert response.history == []
+    assert response.elapsed >= dt.timedelta(0)
+
+
+def test_an_unknown_keyword_is_a_type_error_as_with_requests(mock):
+    with pytest.raises(TypeError, match="colour"):
+        HttpClient().request("GET", URL, colour="blue")
+    assert len(mock.calls) == 0
+
+
+def test_a_gzipped_answer_is_decoded_and_capped_by_its_decoded_size(fake_api):
+    packed = gzip.compress(b'{"n": "' + b"x" * 5000 + b'"}')
+    fake_api.route("/z", Answer(body=packed, headers={"Content-Encoding": "gzip"}))
+    client = HttpClient()
+    assert client.get_json(fake_api.url + "/z") == {"n": "x" * 5000}
+    with pytest.raises(TerminalError) as caught:
+        HttpClient(max_body=1000).get_json(fake_api.url + "/z")  # 60 bytes on the wire
+    assert str(caught.value) == (
+        f"the answer from {fake_api.url}/z is more than the 1,000 bytes okrkit reads"
+    )
+    client.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_real_answer_is_read_whole_with_or_without_a_length(fake_api, chunked):
+    body = {"items": list(range(30000))}  # about 200 kB: several reads
+    fake_api.route("/big", Answer(body=body, chunked=chunked))
+    client = HttpClient()
+    assert client.get_json(fake_api.url + "/big") == body
+    client.close()
+
+
+# --- redirects -----------------------------------------------------------------------------
+
+
+def _redirect(mock, source, target, status=302):
+    mock.add(responses.GET, source, status=status, headers={"Location": target})
+
+
+def test_redirects_are_followed_and_kept_in_the_history(mock):
+    _redirect(mock, URL, "https://a.example/v2/stats", 301)
+    _redirect(mock, "https://a.example/v2/stats", "/v3/stats")  # relative
+    mock.add(responses.GET, "https://a.example/v3/stats", json={"n": 3})
+    response = HttpClient().request("GET", URL)
+    assert response.json() == {"n": 3}
+    assert response.url == "https://a.example/v3/stats"
+    assert [(r.status_code, r.url) for r in response.history] == [
+        (301, URL),
+        (302, "https://a.example/v2/stats"),
+    ]
+
+
+def test_more_redirects_than_max_redirects_is_terminal(mock):
+    for hop in range(4):
+        _redirect(mock, f"https://a.example/{hop}", f"https://a.example/{hop + 1}")
+    client = HttpClient(max_redirects=3)
+    with pytest.raises(TerminalError) as caught:
+        client.request("GET", "https://a.example/0")
+    assert type(caught.value) is TerminalError
+    assert str(caught.value) == "GET https://a.example/0 was redirected more than 3 times"
+    assert len(mock.calls) == 4  # the first request and 3 redirects followed
+
+
+def test_exactly_max_redirects_are_followed(mock):
+    for hop in range(3):
+        _redirect(mock, f"https://a.example/{hop}", f"https://a.example/{hop + 1}")
+    mock.add(responses.GET, "https://a.example/3", json={"n": 3})
+    assert HttpClient(max_redirects=3).get_json("https://a.example/0") == {"n": 3}
+
+
+def test_a_303_turns_a_post_into_a_get_without_its_body(mock):
+    mock.add(responses.POST, URL, status=303, headers={"Location": "https://a.example/done"})
+    mock.add(responses.GET, "https://a.example/done", json={"n": 1})
+    assert HttpClient().json("POST", URL, json={"q": 1}) == {"n": 1}
+    follow = mock.calls[1].request
+    assert follow.method == "GET"
+    assert follow.body is None
+    assert "Content-Type" not in follow.headers
+
+
+def test_a_307_repeats_the_method_and_the_body(mock):
+    mock.add(responses.POST, URL, status=307, headers={"Location": "https://a.example/again"})
+    mock.add(responses.POST, "https://a.example/again", json={"n": 1})
+    assert HttpClient().json("POST", URL, json={"q": 1}) == {"n": 1}
+    follow = mock.calls[1].request
+    assert follow.method == "POST"
+    assert follow.body == b'{"q": 1}'
+
+
+def test_authorization_is_dropped_on_a_redirect_to_another_host_only(mock):
+    _redirect(mock, URL, "https://a.example/same")
+    _redirect(mock, "https://a.example/same", "https://b.example/other")
+    mock.add(responses.GET, "https://b.example/other", json={})
+    HttpClient().request("GET", URL, headers={"Authorization": "Bearer t0ken"})
+    sent = [call.request.headers.get("Authorization") for call in mock.calls]
+    assert sent == ["Bearer t0ken", "Bearer t0ken", None]
+
+
+def test_cookies_set_by_a_redirect_go_along_it_but_not_to_the_next_request(mock):
+    mock.add(
+        responses.GET,
+        URL,
+        status=302,
+        headers={"Location": "https://a.example/in", "Set-Cookie": "sid=42; Path=/"},
+    )
+    mock.add(responses.GET, "https://a.example/in", json={})
+    mock.add(responses.GET, "https://a.example/later", json={})
     client = HttpClient()
     client.request("GET", URL)
-    client.request("GET", URL)  # the same thread reuses its session
+    client.request("GET", "https://a.example/later")
+    sent = [call.request.headers.get("Cookie") for call in mock.calls]
+    assert sent == [None, "sid=42", None]
+
+
+def test_with_redirects_not_allowed_a_redirect_is_an_error_answer(mock):
+    _redirect(mock, URL, "https://a.example/elsewhere")
+    with pytest.raises(TerminalError) as caught:
+        HttpClient().request("GET", URL, allow_redirects=False)
+    assert str(caught.value) == f"GET {URL} answered HTTP 302"
+    assert len(mock.calls) == 1
+
+
+def test_under_a_policy_redirects_not_allowed_are_not_followed_either(fake_api):
+    from okrkit.policy import Policy
+
+    fake_api.route("/jump", Answer(302, "", {"Location": "/v"}))
+    fake_api.route("/v", {"v": 5})
+    client = HttpClient(policy=Policy(hosts=["127.0.0.1"], networks=["127.0.0.1/32"]))
+    with pytest.raises(TerminalError) as caught:
+        client.request("GET", fake_api.url + "/jump", allow_redirects=False)
+    assert str(caught.value) == f"GET {fake_api.url}/jump answered HTTP 302"
+    assert client.get_json(fake_api.url + "/jump") == {"v": 5}  # followed, checked, by default
+    assert [seen.path for seen in fake_api.seen] == ["/jump", "/jump", "/v"]
+    client.close()
+
+
+def test_a_redirect_to_another_scheme_is_terminal(mock):
+    _redirect(mock, URL, "ftp://a.example/file")
+    with pytest.raises(TerminalError) as caught:
+        HttpClient().request("GET", URL)
+    assert str(caught.value) == (
+        f"GET {URL}: No connection adapters were found for 'ftp://a.example/file'"
+    )
+
+
+def test_a_redirects_body_is_capped_too(mock):
+    mock.add(responses.GET, URL, status=302, body=b"x" * 2000, headers={"Location": "/elsewhere"})
+    with pytest.raises(TerminalError, match="more than the 1,000 bytes okrkit reads"):
+        HttpClient(max_body=1000).request("GET", URL)
+    assert len(mock.calls) == 1
+
+
+def test_a_redirect_over_real_http_reuses_the_connection(fake_api):
+    fake_api.route("/from", Answer(302, "", {"Location": "/to"}))
+    fake_api.route("/to", {"n": 1})
+    client = HttpClient()
+    assert client.get_json(fake_api.url + "/from") == {"n": 1}
+    assert client.get_json(fake_api.url + "/from") == {"n": 1}
+    assert [seen.path for seen in fake_api.seen] == ["/from", "/to", "/from", "/to"]
+    pools = list(client._local.adapter.pools.values())
+    assert len(pools) == 1
+    assert pools[0].num_connections == 1  # one connection served all four requests
+    client.close()
+
+
+# --- the environment -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_proxies(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_the_environments_proxy_carries_the_request(fake_api, no_proxies):
+    fake_api.route("/v", {"via": "proxy"})
+    no_proxies.setenv("HTTP_PROXY", fake_api.url)
+    client = HttpClient()
+    assert client.get_json("http://api.invalid/v?x=1") == {"via": "proxy"}
+    assert [seen.target for seen in fake_api.seen] == ["http://api.invalid/v?x=1"]
+    client.close()
+
+
+def test_no_proxy_sends_a_host_direct(fake_api, no_proxies):
+    fake_api.route("/v", {"via": "direct"})
+    no_proxies.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    no_proxies.setenv("NO_PROXY", "127.0.0.1")
+    client = HttpClient()
+    assert client.get_json(fake_api.url + "/v") == {"via": "direct"}
+    assert [seen.target for seen in fake_api.seen] == ["/v"]
+    client.close()
+
+
+def test_the_environment_is_asked_for_proxies_once_per_origin(mock, no_proxies):
+    mock.add(responses.GET, re.compile(r"https://[ab]\.example/.*"), body="{}")
+    asked: list[str] = []
+    real = requests.utils.get_environ_proxies
+
+    def counting(url, no_proxy=None):
+        asked.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    no_proxies.setattr(requests.utils, "get_environ_proxies", counting)
+    no_proxies.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    client = HttpClient()
+    for path in ("x", "y", "z"):
+        client.request("GET", f"https://a.example/{path}")
+    client.request("GET", "https://b.example/x")
+    assert asked == ["https://a.example/x", "https://b.example/x"]
+    proxies = [call.request.req_kwargs["proxies"] for call in mock.calls]
+    assert proxies == [{"https": "http://proxy.example:3128"}] * 4
+
+
+def test_a_callers_proxies_win_over_the_environments(mock, no_proxies):
+    mock.add(responses.GET, URL, body="{}")
+    no_proxies.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    HttpClient().request("GET", URL, proxies={"https": "http://mine.example:8080"})
+    assert mock.calls[0].request.req_kwargs["proxies"] == {"https": "http://mine.example:8080"}
+
+
+def test_the_environments_ca_bundle_verifies_tls_unless_the_caller_says(mock, monkeypatch):
+    mock.add(responses.GET, URL, body="{}")
+    mock.add(responses.GET, URL, body="{}")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corporate-ca.pem")
+    client = HttpClient()
+    client.request("GET", URL)
+    client.request("GET", URL, verify=False)
+    assert [call.request.req_kwargs["verify"] for call in mock.calls] == [
+        "/etc/corporate-ca.pem",
+        False,
+    ]
+
+
+def test_netrc_gives_the_login_when_no_auth_is_given(mock, monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine a.example login bob password pw\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    mock.add(responses.GET, URL, body="{}")
+    mock.add(responses.GET, URL, body="{}")
+    mock.add(responses.GET, "https://b.example/x", body="{}")
+    client = HttpClient()
+    client.request("GET", URL)
+    client.request("GET", URL, auth=("alice", "other"))
+    client.request("GET", "https://b.example/x")
+    sent = [call.request.headers.get("Authorization") for call in mock.calls]
+    assert sent == [
+        "Basic " + base64.b64encode(b"bob:pw").decode(),
+        "Basic " + base64.b64encode(b"alice:other").decode(),
+        None,
+    ]
+
+
+# --- connections ---------------------------------------------------------------------------
+
+
+def test_one_adapter_per_thread_and_close_closes_them_all(mock, monkeypatch):
+    for _ in range(3):
+        mock.add(responses.GET, URL, body="{}")
+    closed: list[object] = []
+
+    def close(self):  # a function, not closed.append: it must bind as a method
+        closed.append(self)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "close", close)
+    client = HttpClient()
+    client.request("GET", URL)
+    client.request("GET", URL)  # the same thread reuses its adapter
     worker = threading.Thread(target=client.request, args=("GET", URL))
     worker.start()
     worker.join()
-    sessions = list(client._sessions)
-    assert len(sessions) == 2
-    assert sessions[0] is client._local.session
+    adapters = list(client._adapters)
+    assert len(adapters) == 2
+    assert adapters[0] is client._local.adapter
     client.close()
-    assert closed == sessions
-    assert client._sessions == []
+    assert closed[:2] == adapters
+    assert client._adapters == []
+    count = len(closed)
     client.close()  # closing twice closes nothing more
-    assert closed == sessions
+    assert len(closed) == count
+
+
+def test_an_adapter_keeps_as_many_pools_as_requests_does_and_closes_them():
+    from requests.models import PreparedRequest
+
+    from okrkit.connectors._http import _adapter_class
+
+    adapter = _adapter_class()()
+
+    def pool_for(host, verify=True):
+        prepared = PreparedRequest()
+        prepared.prepare(method="GET", url=f"http://{host}/x?y=1")
+        return adapter.get_connection_with_tls_context(prepared, verify, {}, None)
+
+    first = pool_for("h0.example")
+    assert pool_for("h0.example") is first  # looked up once per origin
+    assert pool_for("h0.example", verify="/etc/ca.pem") is not first  # and TLS settings
+    kept = [pool_for(f"h{number}.example") for number in range(1, 12)]
+    assert len(adapter.pools) <= 10  # a run against many hosts holds a pool for a few only
+    assert pool_for("h11.example") is kept[-1]
+    adapter.close()
+    assert adapter.pools == {}
+    assert kept[-1].pool is None  # closed: its connections with it
