@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from okrkit.errors import FileFormatError, Location, ModelError, PolicyError, TransientError
+from okrkit.files import _kind_of
 from okrkit.secrets import Redactor
 
 __all__ = ["KEYS", "Policy"]
@@ -568,22 +569,6 @@ def _without_password(url: str) -> Hashable:
 
 
 # -- Reading a policy file ----------------------------------------------------------------------
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 @attrs.define

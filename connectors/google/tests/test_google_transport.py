@@ -14,9 +14,9 @@ import httplib2
 import pytest
 from okrkit_google import Ga4Connector, Ga4Settings, SheetsConnector, SheetsSettings
 from okrkit_google._google import Transports
-from okrkit_google._transport import MAX_BODY, BodyTooLargeError, capped, run_limits
 
 from okrkit.connectors import Context, CredentialsError, HttpClient, Query, TerminalError, Window
+from okrkit.connectors._httplib2 import MAX_BODY, BodyTooLargeError, capped, run_limits
 
 AT = dt.datetime(2026, 8, 15, 9, 30, tzinfo=dt.UTC)
 CAP = 1000

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httplib2
 import pytest
 from okrkit.connectors import Context, HttpClient, Query, TerminalError, Window
+from okrkit.connectors._httplib2 import MAX_BODY, BodyTooLargeError, capped, run_limits
 
 from okrkit_youtube import YouTubeConnector, YouTubeSettings
-from okrkit_youtube._transport import MAX_BODY, BodyTooLargeError, capped, run_limits
 
 CAP = 1000  # bytes: small, so that a body over it is quick to send
 

@@ -191,6 +191,22 @@ def kind_phrase(objective: Mapping[str, Any]) -> str:
     return f"{objective.get('kind')}{aim}"
 
 
+def objective_details(objective: Mapping[str, Any], owner: Callable[[str], str] = str) -> list[str]:
+    """What a renderer says after an objective's score: expected by now, kind, coverage when
+    some key results have no data, owner (through `owner`, a renderer's escaping)."""
+    details = []
+    if objective.get("expected") is not None:
+        details.append(f"expected by now {ratio(objective['expected'])}")
+    if objective.get("kind"):
+        details.append(kind_phrase(objective))
+    coverage = objective.get("coverage")
+    if coverage is not None and coverage < 1:
+        details.append(f"{percent(coverage)} of key results have data")
+    if objective.get("owner"):
+        details.append(f"owner {owner(objective['owner'])}")
+    return details
+
+
 def key_results(report: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
     """Every (objective, key result) pair, in the report's order."""
     for objective in report.get("objectives") or ():

@@ -60,16 +60,7 @@ def _objective(objective: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         f"**Score {f.ratio(objective.get('score'))}**, {objective.get('grade') or 'no grade'}, "
         f"{f.status_word(objective.get('status'))}"
     )
-    details = []
-    if objective.get("expected") is not None:
-        details.append(f"expected by now {f.ratio(objective['expected'])}")
-    if objective.get("kind"):
-        details.append(f.kind_phrase(objective))
-    coverage = objective.get("coverage")
-    if coverage is not None and coverage < 1:
-        details.append(f"{f.percent(coverage)} of key results have data")
-    if objective.get("owner"):
-        details.append(f"owner {escape(objective['owner'])}")
+    details = f.objective_details(objective, escape)
     if details:
         summary += f" ({'; '.join(details)})"
     lines += [summary, ""]

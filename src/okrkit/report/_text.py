@@ -109,16 +109,7 @@ def _objective(
         f"score {f.ratio(objective.get('score'))}  {grade or 'no grade'}  "
         f"{f.status_word(objective.get('status'))}"
     )
-    details = []
-    if objective.get("expected") is not None:
-        details.append(f"expected by now {f.ratio(objective['expected'])}")
-    if objective.get("kind"):
-        details.append(f.kind_phrase(objective))
-    coverage = objective.get("coverage")
-    if coverage is not None and coverage < 1:
-        details.append(f"{f.percent(coverage)} of key results have data")
-    if objective.get("owner"):
-        details.append(f"owner {objective['owner']}")
+    details = f.objective_details(objective)
     if details:
         line += f"  ({'; '.join(details)})"
     out.add(line, indent=_INDENT, hanging=_INDENT * 2, sgr=_GRADE_COLOURS.get(grade or "", _DIM))

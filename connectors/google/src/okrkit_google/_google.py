@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 import attrs
 
 from okrkit.connectors import (
+    BodyTooLargeError,
     Connector,
     ConnectorError,
     CredentialsError,
@@ -29,10 +30,10 @@ from okrkit.connectors import (
     SettingsError,
     TerminalError,
     TransientError,
+    guard_httplib2,
     parse_retry_after,
 )
 from okrkit.secrets import Redactor
-from okrkit_google._transport import BodyTooLargeError, guard_httplib2
 
 if TYPE_CHECKING:
     from google.oauth2.service_account import Credentials
@@ -116,7 +117,7 @@ def default_http(timeout: float) -> Any:
     """A plain ``httplib2.Http`` with the run's timeout (proxies come from the environment).
 
     `Transports.make` arms it (as any ``httplib2.Http`` a factory makes) with the run's body
-    cap and per-host rate limits: see `okrkit_google._transport.capped`.
+    cap and per-host rate limits: see `okrkit.connectors.guard_httplib2`.
     """
     import httplib2  # type: ignore[import-untyped]  # noqa: PLC0415  # only when fetching
 

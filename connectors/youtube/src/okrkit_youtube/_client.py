@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from okrkit.connectors import TerminalError, TransientError
+from okrkit.connectors import BodyTooLargeError, TerminalError, TransientError, guard_httplib2
 from okrkit.secrets import Redactor
 
 from okrkit_youtube._errors import from_exception, from_http_error
-from okrkit_youtube._transport import BodyTooLargeError, guard_httplib2
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,7 +78,7 @@ def default_http(timeout: float) -> HttpTransport:
     """A real ``httplib2.Http`` with the run's timeout (proxies from the environment).
 
     The client arms it (as any ``httplib2.Http`` a factory makes) with the run's body cap and
-    per-host rate limits: see `okrkit_youtube._transport.capped`.
+    per-host rate limits: see `okrkit.connectors.guard_httplib2`.
     """
     # imported when a refresh fetches, not with okrkit; typed by types-httplib2 if installed
     import httplib2  # type: ignore[import-untyped, unused-ignore]  # noqa: PLC0415

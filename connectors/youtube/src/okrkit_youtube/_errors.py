@@ -16,6 +16,7 @@ import ssl
 from typing import TYPE_CHECKING, Any
 
 from okrkit.connectors import (
+    BodyTooLargeError,
     ConnectorError,
     CredentialsError,
     QuotaError,
@@ -23,8 +24,6 @@ from okrkit.connectors import (
     TransientError,
     parse_retry_after,
 )
-
-from okrkit_youtube._transport import BodyTooLargeError
 
 if TYPE_CHECKING:
     from okrkit.secrets import Redactor
