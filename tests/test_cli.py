@@ -319,6 +319,27 @@ class TestRefresh:
         )
         assert [row["value"] for row in history["history"]] == [233]
 
+    @pytest.mark.parametrize(
+        ("option", "value", "message"),
+        [
+            ("--shard", "5/4", "Invalid value for --shard: shard 5/4 does not exist: give K/N"),
+            ("--shard", "half", "Invalid value for --shard: 'half' is not a shard: write K/N"),
+            (
+                "--fresh-for",
+                "soon",
+                "Invalid value for --fresh-for: 'soon' is not a duration: write 90s, 30m, 6h or 1d",
+            ),
+            ("--lease-ttl", "-2m", "Invalid value for --lease-ttl: '-2m' is not a duration"),
+        ],
+    )
+    def test_bad_sharing_options_are_refused_before_anything_runs(
+        self, example, run, option, value, message
+    ):
+        result = run("refresh", str(example), option, value)
+        assert result.exit_code == 2
+        assert message in " ".join(result.stderr.split())
+        assert not (example.parent / "okrs.okrkit.db").exists()  # nothing created
+
     def test_a_second_run_while_another_holds_the_key_results(self, example, run):
         ids = [kr.id for kr in okrkit_api.load(example).key_results()]
         with okrkit_api.open_store(example.parent / "okrs.okrkit.db") as store:
