@@ -17,6 +17,7 @@ ROWS = [
     "quota",
     "store-writes",
     "history-read",
+    "history-read-cold",
     "plan",
     "memory",
     "import",

@@ -1076,3 +1076,45 @@ def test_times_read_back_are_exact_to_the_microsecond_on_either_path():
             continue
         assert sqlite_store._instant(micros) == expected, micros
         assert sqlite_store._instant(micros).tzinfo is dt.UTC
+
+
+def test_history_gives_the_stored_microsecond_whether_an_instant_was_read_before_or_not(tmp_path):
+    # the SQLite store keeps the datetimes it made for the next reads (a run's records share
+    # them): the first read makes them, later reads look them up; both must be exact, on the
+    # float path and the timedelta path, with and without a fetched_at
+    exact = 2**52
+    moments = [0, 1, -1, exact - 1, -(exact - 1), exact, -exact, 2**62 // 1000, 1_780_000_123_456]
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    instants = [epoch + dt.timedelta(microseconds=micros) for micros in moments]
+    with sqlite_store.SQLiteStore(tmp_path / "okrkit.db") as store:
+        store.backfill(
+            record(key_result=name, observed_at=moment, fetched_at=fetched, run_id=None)
+            for name in ("a", "b")
+            for moment, fetched in zip(instants, [None, *instants[:-1]], strict=True)
+        )
+        first = store.history(PLAN, "a")  # every instant made here
+        second = store.history(PLAN, "b")  # every instant looked up
+        again = store.history(PLAN, "a")
+    expected = sorted(instants)
+    for records in (first, second, again):
+        assert [r.observed_at for r in records] == expected
+        assert all(r.observed_at.tzinfo is dt.UTC for r in records)
+    fetched_of = {r.observed_at: r.fetched_at for r in first}
+    assert fetched_of == {r.observed_at: r.fetched_at for r in second}
+    assert fetched_of[instants[0]] is None
+    assert fetched_of[instants[1]] == instants[0]
+    # made once, shared: b's records hold the very datetimes a's read made
+    assert all(a.observed_at is b.observed_at for a, b in zip(first, second, strict=True))
+
+
+def test_the_kept_instants_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_store._Instants, "limit", 5)
+    with sqlite_store.SQLiteStore(tmp_path / "okrkit.db") as store:
+        store.backfill(record(day=day, run_id=None) for day in range(8))
+        records = store.history(PLAN, "signups")
+        assert [r.observed_at for r in records] == [at(day) for day in range(8)]
+        assert len(store._instants) == 0  # 8 instants read, more than 5: emptied after the read
+        assert store.measurements(PLAN)[3].observed_at == at(3)
+        assert len(store._instants) == 0
+        store.history(PLAN, "signups", until=at(1))
+        assert len(store._instants) == 2  # 2 records, 2 instants (no fetched_at): kept
