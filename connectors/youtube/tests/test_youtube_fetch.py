@@ -35,8 +35,18 @@ def query(key_result="views", purpose="value", **settings):
     )
 
 
-def run(queries, *answers, timeout=10.0):
-    """Fetch `queries` through one recording double; the results, the double and the context."""
+class Sequential(YouTubeConnector):
+    """The connector making its calls one after another: for a double that answers in order."""
+
+    parallel_calls = 1
+
+
+def run(queries, *answers, timeout=10.0, sequential=False):
+    """Fetch `queries` through one recording double; the results, the double and the context.
+
+    The double answers in the order it is asked: a test whose stage makes more than one call
+    passes ``sequential=True`` (`Sequential`): its calls are made in order, in one thread.
+    """
     http = RecordingHttp(list(answers))
     made = []
 
@@ -45,7 +55,8 @@ def run(queries, *answers, timeout=10.0):
         return http
 
     context = Context(timeout=timeout)
-    results = YouTubeConnector(http_factory=factory).fetch(queries, context)
+    connector = Sequential if sequential else YouTubeConnector
+    results = connector(http_factory=factory).fetch(queries, context)
     assert made == [timeout]  # one transport per API key, with the run's timeout
     assert http.unanswered == 0, "an expected call was not made"
     assert http.closed
@@ -142,7 +153,9 @@ def test_120_videos_over_three_key_results_make_three_calls_of_50_50_and_20_ids(
     chunks = [ids(50), ids(50, 50), ids(20, 100)]
 
     results, http, context = run(
-        queries, *(videos_answer({video: counts[video] for video in chunk}) for chunk in chunks)
+        queries,
+        *(videos_answer({video: counts[video] for video in chunk}) for chunk in chunks),
+        sequential=True,
     )
 
     assert [sent.path for sent in http.sent] == [VIDEOS] * 3
@@ -266,7 +279,7 @@ def test_channels_are_asked_for_fifty_ids_a_call():
             }
         )
 
-    results, http, _ = run(queries, answer(channels[:50]), answer(channels[50:]))
+    results, http, _ = run(queries, answer(channels[:50]), answer(channels[50:]), sequential=True)
     assert [sent.ids for sent in http.sent] == [channels[:50], channels[50:]]
     assert [result.value for result in results] == [3.0] * 60
 
@@ -462,7 +475,9 @@ def test_quota_exceeded_is_a_quota_error_and_stops_further_calls():
         query("c", channel=CHANNEL),
     ]
     results, http, context = run(
-        queries, error(403, "quotaExceeded", QUOTA_MESSAGE, domain="youtube.quota")
+        queries,
+        error(403, "quotaExceeded", QUOTA_MESSAGE, domain="youtube.quota"),
+        sequential=True,
     )
     assert len(http.sent) == 1  # the other chunk and the channel were not asked for
     assert all(isinstance(result, QuotaError) for result in results)
@@ -564,6 +579,7 @@ def test_500_is_transient_for_its_chunk_only():
         queries,
         error(500, "backendError", "Backend Error", domain="global"),
         videos_answer({ids(1, 50)[0]: 9}),
+        sequential=True,
     )
     assert len(http.sent) == 2
     assert isinstance(results[0], TransientError)

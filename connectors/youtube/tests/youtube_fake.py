@@ -4,7 +4,8 @@ benchmarks of the ``youtube`` connector.
 It answers ``/youtube/v3/videos``, ``/youtube/v3/channels`` and ``/youtube/v3/playlistItems``
 with JSON shaped like the real API's (``kind``, ``etag``, ``items``, ``pageInfo``,
 ``nextPageToken``), statistics as text, and errors in Google's error format. It records every
-request and counts quota units (one per list call, as the real API does).
+request and counts quota units (one per list call, as the real API does), and how many requests
+it was answering at once at most (`most_at_once`: with a `delay`, to see calls overlap).
 
     with FakeYouTube(videos={"aaaaaaaaaaa": {"viewCount": "12"}}, keys={"test-key"}) as api:
         ...  # point the connector at endpoint=api.url
@@ -117,6 +118,8 @@ class FakeYouTube:
         self.delay = delay
         self.requests: list[Request] = []
         self.units = 0
+        self.at_once = 0  # requests being answered now
+        self.most_at_once = 0  # the most answered at once
         self._failures: dict[str, list[_Failure]] = {}
         self._lock = threading.Lock()
         fake = self
@@ -187,14 +190,20 @@ class FakeYouTube:
             if resource:
                 self.units += 1
             failure = self._next_failure(resource)
-        if self.delay:
-            time.sleep(self.delay)
-        if failure is not None:
-            status, body, headers = failure.status, failure.body, failure.headers
-        else:
-            status, body = self.answer(request)
-            headers = {}
-        payload = json.dumps(body).encode()
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        try:  # counted while it is answered, not while the answer is sent
+            if self.delay:
+                time.sleep(self.delay)
+            if failure is not None:
+                status, body, headers = failure.status, failure.body, failure.headers
+            else:
+                status, body = self.answer(request)
+                headers = {}
+            payload = json.dumps(body).encode()
+        finally:
+            with self._lock:
+                self.at_once -= 1
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", "application/json; charset=UTF-8")

@@ -4,11 +4,17 @@ makes, each counted as one quota unit and each failure mapped to an okrkit error
 The client is google-api-python-client built from its bundled (static) discovery document, so
 building it needs no network. Its HTTP transport is any object with httplib2's ``request``
 method: a real ``httplib2.Http`` with the run's timeout, or a test double.
+
+A client may be used by several threads at once (the connector makes a batch's calls a few at a
+time). ``httplib2.Http`` is not thread-safe, so each thread that makes a call gets a transport of
+its own from the factory, made the first time it calls; the discovery service, costly to build,
+is built once and shared (each call passes its thread's transport to ``execute``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,7 +94,11 @@ def default_http(timeout: float) -> HttpTransport:
 
 
 class YouTubeClient:
-    """The YouTube Data API for one API key (and endpoint), in a refresh run."""
+    """The YouTube Data API for one API key (and endpoint), in a refresh run.
+
+    Safe to call from several threads: each thread's calls go through a transport of its own
+    (`transport`), made by `http_factory` and armed with the run's limits; `close` closes them all.
+    """
 
     def __init__(
         self,
@@ -105,7 +115,11 @@ class YouTubeClient:
         context.redactor.add(api_key)
         _mask_keys_in_logs()
         self.context = context
-        self.http = guard_httplib2(http_factory(context.timeout), context)
+        self._http_factory = http_factory
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._transports: list[HttpTransport] = []  # every one made, to close
+        self.http = self.transport()  # the creating thread's, and the service's own
         options = {"api_endpoint": endpoint.rstrip("/")} if endpoint else None
         try:
             self.service = build(
@@ -128,16 +142,39 @@ class YouTubeClient:
         # made once per client, not once per call
         self._resources: dict[str, Any] = {}
 
+    def transport(self) -> HttpTransport:
+        """The calling thread's transport: made (and armed) the first time the thread asks."""
+        http: HttpTransport | None = getattr(self._local, "http", None)
+        if http is None:
+            http = guard_httplib2(self._http_factory(self.context.timeout), self.context)
+            with self._lock:
+                self._transports.append(http)
+            self._local.http = http
+        return http
+
+    @property
+    def transports(self) -> list[HttpTransport]:
+        """Every transport made so far, the creating thread's first."""
+        with self._lock:
+            return list(self._transports)
+
     def _resource(self, name: str) -> Any:
-        resource = self._resources.get(name)
-        if resource is None:
-            resource = self._resources[name] = getattr(self.service, name)()
+        with self._lock:
+            resource = self._resources.get(name)
+            if resource is None:
+                resource = self._resources[name] = getattr(self.service, name)()
         return resource
 
     def close(self) -> None:
-        close = getattr(self.http, "close", None)
-        if callable(close):
-            close()
+        """Close every transport made (each once, however many threads it was handed to)."""
+        closed: set[int] = set()
+        for http in self.transports:
+            if id(http) in closed:
+                continue
+            closed.add(id(http))
+            close = getattr(http, "close", None)
+            if callable(close):
+                close()
 
     def _execute(self, call: str, request: Any) -> dict[str, Any]:
         """Run one list call: one quota unit when the API answered, and errors mapped."""
@@ -146,7 +183,7 @@ class YouTubeClient:
         )
 
         try:
-            answer = request.execute()
+            answer = request.execute(http=self.transport())
         except HttpError as error:
             self.context.spend(UNIT, 1)  # the API counts refused calls too
             status = int(getattr(error.resp, "status", 0) or 0)
@@ -195,10 +232,18 @@ class YouTubeClient:
         found = _statistics_by_id(self._execute("channels.list", request))
         return next(iter(found.items()), None)
 
-    def playlist_videos(self, playlist: str) -> Iterator[str]:
-        """Every video id of a playlist, a page of 50 per ``playlistItems.list`` call."""
+    def playlist_videos(
+        self, playlist: str, *, before_page: Callable[[], None] | None = None
+    ) -> Iterator[str]:
+        """Every video id of a playlist, a page of 50 per ``playlistItems.list`` call.
+
+        `before_page` is called before each page after the first is asked for: it raises to
+        stop listing (another call of the key met a spent quota).
+        """
         token: str | None = None
         for _ in range(_MAX_PAGES):
+            if token and before_page is not None:
+                before_page()
             arguments: dict[str, Any] = {
                 "part": "contentDetails",
                 "playlistId": playlist,

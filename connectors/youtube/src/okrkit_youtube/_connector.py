@@ -6,14 +6,23 @@ of every key result is asked for in calls of 50 ids (``videos.list``), and every
 in calls of 50 ids (``channels.list``; a handle takes one call of its own). 120 distinct videos
 spread over three key results cost three ``videos.list`` calls, three quota units.
 
+The calls of one stage (the playlists, the videos, the channels, the handles, in that order) are
+independent and made a few at a time: up to `YouTubeConnector.parallel_calls` in flight, each
+thread with its own HTTP transport; a playlist's pages stay one after another. The answers are
+the same whatever order the calls end in.
+
 A video that is gone or a statistic its owner hides fails only the key results that need it.
-A spent quota or a refused key fails the rest of that key's key results without more calls.
+A spent quota or a refused key fails the rest of that key's key results without more calls
+(calls already in flight end; those not started are not made).
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, ClassVar
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from okrkit.connectors import (
     Connector,
@@ -36,13 +45,16 @@ __all__ = ["YouTubeConnector"]
 
 _RAW_ITEMS = 20  # per-video counts kept as evidence; more are summed up
 _STOPS = (QuotaError, CredentialsError)  # the key cannot make another call in this run
+_T = TypeVar("_T")
 
 
 class YouTubeConnector(Connector):
     """Views, likes or comments of videos and playlists; subscribers, views or videos of a channel.
 
     `http_factory` makes the HTTP transport from the run's timeout (default: ``httplib2.Http``);
-    pass another one, or use `using`, to run against a test double.
+    pass another one, or use `using`, to run against a test double. It is called once per thread
+    that makes calls (the refresh's thread, and each of up to `parallel_calls` others), and each
+    transport it makes is used by that thread only.
     """
 
     name: ClassVar[str] = "youtube"
@@ -54,6 +66,10 @@ class YouTubeConnector(Connector):
     windowed: ClassVar[bool] = False
     batch: ClassVar[bool] = True
     http_factory: ClassVar[HttpFactory | None] = None
+    #: Calls of one API key in flight at once: a stage's calls (the playlists, then the
+    #: ``videos.list`` calls, then the ``channels.list`` calls, then the handles) are made up to
+    #: this many at a time. 1 makes them one after another, in the calling thread.
+    parallel_calls: ClassVar[int] = 8
 
     def __init__(self, http_factory: HttpFactory | None = None) -> None:
         self._http_factory: HttpFactory = http_factory or type(self).http_factory or default_http
@@ -92,7 +108,7 @@ class YouTubeConnector(Connector):
                     results[index] = error
                 continue
             try:
-                batch.run(client)
+                batch.run(client, parallel_calls=self.parallel_calls)
             finally:
                 client.close()
             for index in indexes:
@@ -100,8 +116,20 @@ class YouTubeConnector(Connector):
         return [result if result is not None else TerminalError("no answer") for result in results]
 
 
+class _Stopped(Exception):  # noqa: N818  # not an error: a call stopped by another's
+    """Raised in a call stopped midway (a playlist between two pages) by the key's stop."""
+
+    def __init__(self, error: ConnectorError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Batch:
-    """The key results of one API key: what they need, fetched once each, and their answers."""
+    """The key results of one API key: what they need, fetched once each, and their answers.
+
+    `run` may make several calls at once: what they find and why they failed are kept under a
+    lock, in dicts keyed by id, so the answers do not depend on the order the calls end in.
+    """
 
     def __init__(self, items: list[tuple[int, YouTubeSettings]]) -> None:
         self.items = items
@@ -112,58 +140,129 @@ class _Batch:
         self.channels: dict[str, dict[str, Any]] = {}
         self.handles: dict[str, tuple[str, dict[str, Any]] | None] = {}
         self.errors: dict[tuple[str, str], ConnectorError] = {}  # (kind, id) -> why it failed
+        self._lock = threading.Lock()
 
-    def _call(self, kind: str, ids: Iterable[str], call: Callable[[], None]) -> None:
-        """Run `call`, or record why the ids it was for have no answer."""
-        ids = list(ids)
-        if self.stop is not None:
-            self.errors.update({(kind, item): self.stop for item in ids})
-            return
+    def _call(
+        self, kind: str, ids: list[str], fetch: Callable[[], _T], keep: Callable[[_T], None]
+    ) -> None:
+        """Run `fetch` and `keep` what it found, or record why the ids it was for have no
+        answer: the key's stop, when it came before the call started. Any other exception than
+        a `ConnectorError` is raised."""
+        with self._lock:
+            if self.stop is not None:
+                self.errors.update(dict.fromkeys(((kind, item) for item in ids), self.stop))
+                return
         try:
-            call()
+            found = fetch()
+        except _Stopped as stopped:
+            with self._lock:
+                self.errors.update(dict.fromkeys(((kind, item) for item in ids), stopped.error))
+            return
         except ConnectorError as error:
-            self.errors.update({(kind, item): error for item in ids})
-            if isinstance(error, _STOPS):
-                self.stop = error
+            with self._lock:
+                self.errors.update(dict.fromkeys(((kind, item) for item in ids), error))
+                if isinstance(error, _STOPS) and self.stop is None:
+                    self.stop = error
+            return
+        with self._lock:
+            keep(found)
 
-    def run(self, client: YouTubeClient) -> None:
+    def _go_on(self) -> None:
+        """Raise `_Stopped` when the key met a spent quota or a refused key."""
+        with self._lock:
+            stop = self.stop
+        if stop is not None:
+            raise _Stopped(stop)
+
+    @staticmethod
+    def _stage(pool: ThreadPoolExecutor | None, calls: list[Callable[[], None]]) -> None:
+        """Make one stage's calls, back when all are done: in this thread when there is one (or
+        no pool), else all handed to `pool`, which runs as many at once as it has threads.
+
+        An exception a call raises (not a `ConnectorError`: those are recorded) cancels the
+        calls not started; the first one, in the calls' order, is raised once those running
+        are done. So does an interrupt of this thread while it waits.
+        """
+        if pool is None or len(calls) < 2:  # one call: no thread for it
+            for call in calls:
+                call()
+            return
+        futures = [pool.submit(call) for call in calls]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            if any(future.exception() is not None for future in done):
+                _cancel(futures)
+            for future in futures:
+                if not future.cancelled():
+                    future.result()
+        except BaseException:
+            _cancel(futures)
+            raise
+
+    def run(self, client: YouTubeClient, *, parallel_calls: int = 1) -> None:
+        """Fetch what the key results need: the playlists, then the videos (those listed and
+        those of the playlists), then the channels, then the handles. A stage's calls are made
+        up to `parallel_calls` at a time; every thread started has ended when this returns."""
         settings = [item for _, item in self.items]
-        for playlist in _distinct(s.playlist for s in settings if s.playlist is not None):
-
-            def expand(playlist: str = playlist) -> None:
-                self.playlists[playlist] = list(client.playlist_videos(playlist))
-
-            self._call("playlist", [playlist], expand)
-        wanted = _distinct(
-            video
-            for s in settings
-            for video in (
-                s.videos
-                if s.videos is not None
-                else self.playlists.get(s.playlist, [])
-                if s.playlist is not None
-                else []
+        workers = max(1, parallel_calls)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="okrkit-youtube") as pool:
+            threads = pool if workers > 1 else None
+            call = functools.partial
+            playlists = _distinct(s.playlist for s in settings if s.playlist is not None)
+            self._stage(
+                threads,
+                [
+                    call(
+                        self._call,
+                        "playlist",
+                        [playlist],
+                        call(self._list_playlist, client, playlist),
+                        call(self.playlists.__setitem__, playlist),
+                    )
+                    for playlist in playlists
+                ],
             )
-        )
-        for chunk in _chunks(wanted):
+            wanted = _distinct(
+                video
+                for s in settings
+                for video in (
+                    s.videos
+                    if s.videos is not None
+                    else self.playlists.get(s.playlist, [])
+                    if s.playlist is not None
+                    else []
+                )
+            )
+            channels = _distinct(s.channel for s in settings if s.channel is not None)
+            for kind, ids, statistics, found in (
+                ("video", wanted, client.video_statistics, self.videos),
+                ("channel", channels, client.channel_statistics, self.channels),
+            ):
+                self._stage(
+                    threads,
+                    [
+                        call(self._call, kind, chunk, call(statistics, chunk), found.update)
+                        for chunk in _chunks(ids)
+                    ],
+                )
+            self._stage(
+                threads,
+                [
+                    call(
+                        self._call,
+                        "handle",
+                        [handle],
+                        call(client.handle_statistics, handle),
+                        call(self.handles.__setitem__, handle),
+                    )
+                    for handle in _distinct(s.handle for s in settings if s.handle is not None)
+                ],
+            )
 
-            def videos(chunk: list[str] = chunk) -> None:
-                self.videos.update(client.video_statistics(chunk))
-
-            self._call("video", chunk, videos)
-        channels = _distinct(s.channel for s in settings if s.channel is not None)
-        for chunk in _chunks(channels):
-
-            def channels_of(chunk: list[str] = chunk) -> None:
-                self.channels.update(client.channel_statistics(chunk))
-
-            self._call("channel", chunk, channels_of)
-        for handle in _distinct(s.handle for s in settings if s.handle is not None):
-
-            def handle_of(handle: str = handle) -> None:
-                self.handles[handle] = client.handle_statistics(handle)
-
-            self._call("handle", [handle], handle_of)
+    def _list_playlist(self, client: YouTubeClient, playlist: str) -> list[str]:
+        """A playlist's videos, its pages one after another; stopped between two pages when
+        another call met the key's stop."""
+        return list(client.playlist_videos(playlist, before_page=self._go_on))
 
     def answer(self, index: int) -> Reading | ConnectorError:
         settings = self.settings[index]
@@ -314,6 +413,12 @@ def _shown(value: Any) -> str:
     if digits.isascii() and digits.isdigit():
         return f"{digits[:12]}... ({len(digits)} digits)"
     return f"{text[:37]}..."
+
+
+def _cancel(futures: Iterable[Future[None]]) -> None:
+    """Cancel the calls not started; those running end (the pool waits for them)."""
+    for future in futures:
+        future.cancel()
 
 
 def _distinct(items: Iterable[str]) -> list[str]:
