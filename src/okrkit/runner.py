@@ -16,11 +16,11 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 import uuid
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -45,7 +45,7 @@ from okrkit.sharing import Shard
 from okrkit.store._base import DEFAULT_LEASE_TTL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from okrkit.model import KeyResult, Plan
     from okrkit.policy import Policy
@@ -349,6 +349,20 @@ class _Planner:
             self.plan_start(job, cycle)
         return job
 
+    def batched(self, key_result: KeyResult) -> bool:
+        """Whether the key result's source is one batch connector's: such key results are
+        planned first, since their call waits for the last of them. Never imports a connector
+        the policy refuses; a source planning will refuse counts as not batched."""
+        name = key_result.source.get("connector") if key_result.source else None
+        if not isinstance(name, str) or name == "sum":
+            return False
+        try:
+            if self.policy is not None:
+                self.policy.check_connector(name)
+            return self.registry.get(name).batch
+        except (PolicyError, ConnectorError):
+            return False
+
     def needs_baseline(self, key_result: KeyResult) -> bool:
         target = key_result.target
         if target is None or not target.relative or target.baseline is not None:
@@ -444,6 +458,90 @@ def _call(
     return [result for result in results if result is not None]
 
 
+_STOP = object()  # tells a thread of `_Threads` that no task is coming
+
+
+class _Threads:
+    """Up to `size` threads that run tasks as they are handed over, in the order given.
+
+    A thread takes the next task from a queue until `finish` says none will come: no future
+    per task and no wake-up of the caller per task (a `ThreadPoolExecutor` spent more of the
+    GIL on those than on a request). Tasks can come while the caller is still planning the
+    next ones. An exception of a task (or Ctrl-C in the caller) stops the tasks not started;
+    `finish` lets the running ones end and raises it.
+    """
+
+    def __init__(self, size: int, work: Callable[[Any], None]) -> None:
+        self.size = max(1, size)
+        self.work = work
+        self.tasks: SimpleQueue[Any] = SimpleQueue()
+        self.finished: SimpleQueue[None] = SimpleQueue()
+        self.failures: list[BaseException] = []
+        self.threads: list[threading.Thread] = []
+        self.handed = 0
+
+    def submit(self, task: Any) -> None:
+        self.tasks.put(task)
+        self.handed += 1
+        if len(self.threads) < min(self.size, self.handed):  # a thread per task, up to size
+            thread = threading.Thread(
+                target=self._worker, name=f"okrkit-refresh-{len(self.threads)}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def _worker(self) -> None:
+        while (task := self.tasks.get()) is not _STOP:
+            if self.failures:  # the run is stopping: take the rest, run none
+                continue
+            try:
+                self.work(task)
+            except BaseException as error:  # noqa: BLE001  # raised by finish, in the caller
+                self.failures.append(error)
+            self.finished.put(None)
+
+    def finish(self, progress: Callable[[int, int], None] | None) -> None:
+        """Wait for every task, telling `progress` (done, total) as they end; raise a failure."""
+        for _ in self.threads:
+            self.tasks.put(_STOP)
+        try:
+            if progress is not None and self.handed:
+                done = 0
+                while done < self.handed and not self.failures:
+                    self.finished.get()
+                    done += 1
+                    while not self.finished.empty():
+                        self.finished.get_nowait()
+                        done += 1
+                    progress(done, self.handed)
+        except BaseException as error:
+            self.failures.append(error)
+            raise
+        finally:
+            for thread in self.threads:
+                thread.join()
+        if self.failures:
+            raise self.failures[0]
+
+    def stop(self, error: BaseException) -> None:
+        """Stop the tasks not started (the caller failed) and wait for the running ones."""
+        self.failures.append(error)
+        for _ in self.threads:
+            self.tasks.put(_STOP)
+        for thread in self.threads:
+            thread.join()
+
+
+def _start(connector_type: type[Connector]) -> Connector | TerminalError:
+    """An instance of the connector for the run, or why it could not start."""
+    try:
+        return connector_type()
+    except Exception as error:  # noqa: BLE001  # a plugin that cannot start fails alone
+        return TerminalError(
+            f"connector {connector_type.name!r} could not start: {type(error).__name__}: {error}"
+        )
+
+
 def _message(error: ConnectorError, redactor: Redactor) -> str:
     kind = "transient" if isinstance(error, TransientError) else "terminal"
     return redactor.redact(f"{error.message} [{kind}]")
@@ -473,52 +571,59 @@ class _Run:
     progress: Callable[[int, int], None] | None
     answers: dict[int, tuple[Reading | ConnectorError, int]] = attrs.field(factory=dict)
 
-    def fetch(self, jobs: Sequence[_Job]) -> None:
-        """Every part of every job, grouped per connector, run on a bounded pool of threads."""
-        by_connector: dict[type[Connector], list[_Part]] = defaultdict(list)
-        for job in jobs:
-            for part in (*job.parts, *job.baseline_parts, *job.start_parts):
-                by_connector[part.connector].append(part)
-        instances: list[Connector] = []
-        tasks: list[tuple[Connector, list[_Part]]] = []
-        batches: list[tuple[Connector, list[_Part]]] = []
-        for connector_type, parts in by_connector.items():
-            try:
-                instance = connector_type()
-            except Exception as error:  # noqa: BLE001  # a plugin that cannot start fails alone
-                failure = TerminalError(
-                    f"connector {connector_type.name!r} could not start: "
-                    f"{type(error).__name__}: {error}"
-                )
-                self.answers.update({id(part): (failure, 0) for part in parts})
-                continue
-            instances.append(instance)
-            if connector_type.batch:
-                batches.append((instance, parts))
-            else:
-                tasks.extend((instance, [part]) for part in parts)
-        # a batch makes its calls one after another: start it first, so that it runs beside the
-        # single queries instead of after them (the longest task first keeps the run short)
-        tasks[:0] = batches
+    def fetch(self, *groups: Iterable[_Job]) -> list[_Job]:
+        """Every part of every job, on a bounded pool of threads, as the jobs are planned.
+
+        A single query starts as soon as its job is planned, while the next ones are; the parts
+        of a batch connector wait for the end of their group of jobs and go in one call, which
+        then runs beside the single queries. Returns the jobs, in the order they came.
+        """
+        instances: dict[type[Connector], Connector | TerminalError] = {}
+        batches: dict[type[Connector], list[_Part]] = {}
+        planned: list[_Job] = []
+        threads = _Threads(self.concurrency, self._run)
         try:
-            with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-                futures = {
-                    pool.submit(_call, instance, parts, self.context, self.retry, self.sleep): parts
-                    for instance, parts in tasks
-                }
-                for done, future in enumerate(as_completed(futures), 1):
-                    parts = futures[future]
-                    for part, answer in zip(parts, future.result(), strict=True):
-                        self.answers[id(part)] = answer
-                    if self.progress is not None:
-                        self.progress(done, len(tasks))
+            for jobs in groups:
+                for job in jobs:
+                    planned.append(job)
+                    for part in (*job.parts, *job.baseline_parts, *job.start_parts):
+                        instance = instances.get(part.connector)
+                        if instance is None:
+                            instance = instances[part.connector] = _start(part.connector)
+                        if isinstance(instance, TerminalError):  # it could not start
+                            self.answers[id(part)] = (instance, 0)
+                        elif part.connector.batch:
+                            batches.setdefault(part.connector, []).append(part)
+                        else:
+                            threads.submit((instance, (part,)))
+                for connector_type, parts in batches.items():
+                    threads.submit((instances[connector_type], parts))
+                batches.clear()
+        except BaseException as error:
+            threads.stop(error)
+            self._close(instances.values())
+            raise
+        try:
+            threads.finish(self.progress)
         finally:
-            for instance in instances:
-                try:
-                    instance.close()
-                except Exception:  # noqa: BLE001  # closing must not lose the run
-                    logger.warning("connector %r failed to close", type(instance).name)
-            self.context.close()
+            self._close(instances.values())
+        return planned
+
+    def _run(self, task: tuple[Connector, Sequence[_Part]]) -> None:
+        instance, parts = task
+        answers = _call(instance, parts, self.context, self.retry, self.sleep)
+        for part, answer in zip(parts, answers, strict=True):
+            self.answers[id(part)] = answer
+
+    def _close(self, instances: Iterable[Connector | TerminalError]) -> None:
+        for instance in instances:
+            if isinstance(instance, TerminalError):
+                continue
+            try:
+                instance.close()
+            except Exception:  # noqa: BLE001  # closing must not lose the run
+                logger.warning("connector %r failed to close", type(instance).name)
+        self.context.close()
 
     def combine(
         self, job: _Job, parts: Sequence[_Part]
@@ -761,30 +866,36 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
     for unknown in sorted((wanted or set()) - {kr.id for kr in plan.key_results()}):
         plan.key_result(unknown)  # raises UnknownIdError, listing the ids there are
     outcomes: dict[str, Outcome] = {}
-    jobs: list[_Job] = []
-    for key_result in plan.key_results():
-        if key_result.source is None or (wanted is not None and key_result.id not in wanted):
-            continue
-        if shard is not None and key_result.id not in shard:
-            continue
-        try:
-            jobs.append(planner.job(key_result))
-        except _Skip as skip:
-            outcomes[key_result.id] = skip.outcome
-        except SettingsError as error:
-            outcomes[key_result.id] = Outcome(
-                key_result.id,
-                "invalid",
-                error=redactor.redact(str(error.message)),
-                connector=key_result.source.get("connector"),
-            )
+    candidates = [
+        key_result
+        for key_result in plan.key_results()
+        if key_result.source is not None
+        and (wanted is None or key_result.id in wanted)
+        and (shard is None or key_result.id in shard)
+    ]
+
+    def planned(key_results: Iterable[KeyResult]) -> Iterator[_Job]:
+        """Each key result's job, planned when the fetching asks for it; or its outcome."""
+        for key_result in key_results:
+            try:
+                yield planner.job(key_result)
+            except _Skip as skip:
+                outcomes[key_result.id] = skip.outcome
+            except SettingsError as error:
+                outcomes[key_result.id] = Outcome(
+                    key_result.id,
+                    "invalid",
+                    error=redactor.redact(str(error.message)),
+                    connector=key_result.source.get("connector") if key_result.source else None,
+                )
+
     run_id = uuid.uuid4().hex
 
     def ordered() -> tuple[Outcome, ...]:
         return tuple(outcomes[kr.id] for kr in plan.key_results() if kr.id in outcomes)
 
     if dry_run:
-        outcomes.update({job.key_result.id: _dry_run(job) for job in jobs})
+        outcomes.update({job.key_result.id: _dry_run(job) for job in planned(candidates)})
         return RefreshResult(
             run_id, name, started, dt.datetime.now(dt.UTC), ordered(), dry_run=True
         )
@@ -798,8 +909,14 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
     )
     ttl = lease_ttl or DEFAULT_LEASE_TTL
 
-    def run() -> RefreshResult:
-        runner.fetch(jobs)
+    def run(key_results: Iterable[KeyResult]) -> RefreshResult:
+        batched: list[KeyResult] = []
+        single: list[KeyResult] = []
+        for key_result in key_results:
+            (batched if planner.batched(key_result) else single).append(key_result)
+        # planned while the first ones are fetched; the batches first, so that their calls
+        # start early and run beside the single queries
+        jobs = runner.fetch(planned(batched), planned(single))
         fetched = dt.datetime.now(dt.UTC)
         records: list[Record] = []
         baselines: list[Baseline] = []
@@ -823,13 +940,13 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
         return result
 
     if store is None:
-        result = run()
+        result = run(candidates)
     else:
         store.register_plan(name, title=_title(plan), explicit=bool(key or plan.id), at=started)
         got = sharing.claim(
             store,
             name,
-            [job.key_result.id for job in jobs],
+            [key_result.id for key_result in candidates],
             holder=who,
             token=run_id,
             ttl=ttl,
@@ -848,10 +965,9 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
                 kr_id, "fresh", note=f"fetched at {fetched_at:%Y-%m-%d %H:%M:%S} UTC"
             )
         claimed = set(got.claimed)
-        jobs = [job for job in jobs if job.key_result.id in claimed]
         try:
             with sharing.Heartbeat(store, name, run_id, ttl, len(claimed)):
-                result = run()
+                result = run(key_result for key_result in candidates if key_result.id in claimed)
         except BaseException:
             with contextlib.suppress(StoreError):  # the run's own error matters more
                 store.release(name, run_id)
