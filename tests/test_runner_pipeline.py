@@ -170,3 +170,25 @@ def test_a_key_result_refused_while_planning_is_leased_then_freed_with_the_run(t
         assert outcomes == {"good": "measured", "unknown": "skipped"}
         assert store.leases("pipeline") == []
         assert [r.key_result for r in store.latest("pipeline").values()] == ["good"]
+
+
+def test_a_batch_connector_still_gets_all_of_a_runs_queries_in_one_call_sums_included():
+    events = Events()
+    text = """
+id: pipeline
+cycle: 2026-Q3
+objectives:
+  - id: o
+    title: Grow
+    key_results:
+      - {id: s1, title: Sign-ups over 5k, source: {connector: single, table: s1}}
+      - id: both
+        title: Sign-ups over 9k
+        source:
+          connector: sum
+          sources: [{connector: single, table: part}, {connector: bulk, table: bulk-part}]
+      - {id: b1, title: Sign-ups over 3k, source: {connector: bulk, table: b1}}
+"""
+    result = run(okrkit.loads(text, path="okrs.yaml"), connectors(events))
+    assert {o.key_result: o.value for o in result.outcomes} == {"s1": 1.0, "both": 3.0, "b1": 2.0}
+    assert [key for what, key in events.seen if what == "batch"] == ["bulk-part,b1"]

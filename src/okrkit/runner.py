@@ -19,6 +19,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Literal
@@ -45,7 +46,7 @@ from okrkit.sharing import Shard
 from okrkit.store._base import DEFAULT_LEASE_TTL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from okrkit.model import KeyResult, Plan
     from okrkit.policy import Policy
@@ -350,18 +351,24 @@ class _Planner:
         return job
 
     def batched(self, key_result: KeyResult) -> bool:
-        """Whether the key result's source is one batch connector's: such key results are
-        planned first, since their call waits for the last of them. Never imports a connector
-        the policy refuses; a source planning will refuse counts as not batched."""
-        name = key_result.source.get("connector") if key_result.source else None
-        if not isinstance(name, str) or name == "sum":
-            return False
-        try:
-            if self.policy is not None:
-                self.policy.check_connector(name)
-            return self.registry.get(name).batch
-        except (PolicyError, ConnectorError):
-            return False
+        """Whether any source of the key result is a batch connector's: such key results are
+        planned first, so that the connector's one call (it gets all of a run's queries at once)
+        can start while the others are planned. Never imports a connector the policy refuses; a
+        source planning will refuse counts as not batched."""
+        source = key_result.source or {}
+        pieces = source.get("sources") if source.get("connector") == "sum" else [source]
+        names = [p.get("connector") for p in pieces if isinstance(p, Mapping)] if pieces else []
+        for name in names:
+            if not isinstance(name, str):
+                continue
+            try:
+                if self.policy is not None:
+                    self.policy.check_connector(name)
+                if self.registry.get(name).batch:
+                    return True
+            except (PolicyError, ConnectorError):
+                continue
+        return False
 
     def needs_baseline(self, key_result: KeyResult) -> bool:
         target = key_result.target
