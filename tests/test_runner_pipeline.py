@@ -192,3 +192,26 @@ objectives:
     result = run(okrkit.loads(text, path="okrs.yaml"), connectors(events))
     assert {o.key_result: o.value for o in result.outcomes} == {"s1": 1.0, "both": 3.0, "b1": 2.0}
     assert [key for what, key in events.seen if what == "batch"] == ["bulk-part,b1"]
+
+
+def test_a_run_left_only_key_results_it_cannot_fetch_says_the_rest_are_held(tmp_path):
+    # "good" is another live refresh's; "unknown" names no installed connector. Leasing first
+    # and planning after must not turn "all held" into a run that stores a skip: the scheduler
+    # is told to retry (exit 75), as when nothing could be leased
+    plan = plan_of(("single", "good"), ("nowhere", "unknown"))
+    with okrkit.open_store(tmp_path / "okrkit.db") as store:
+        store.claim(
+            "pipeline",
+            ["good"],
+            holder="a refresh elsewhere",
+            token="elsewhere",
+            ttl=dt.timedelta(minutes=10),
+            host="elsewhere.example",
+            pid=1,
+        )
+        with pytest.raises(okrkit.StoreLockedError, match="another refresh holds"):
+            run(plan, connectors(Events()), store)
+        assert store.runs("pipeline") == []
+        assert [(lease.key_result, lease.holder) for lease in store.leases("pipeline")] == [
+            ("good", "a refresh elsewhere")
+        ]

@@ -916,7 +916,7 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
     )
     ttl = lease_ttl or DEFAULT_LEASE_TTL
 
-    def run(key_results: Iterable[KeyResult]) -> RefreshResult:
+    def run(key_results: Iterable[KeyResult], held: Mapping[str, Lease]) -> RefreshResult:
         batched: list[KeyResult] = []
         single: list[KeyResult] = []
         for key_result in key_results:
@@ -924,6 +924,9 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
         # planned while the first ones are fetched; the batches first, so that their calls
         # start early and run beside the single queries
         jobs = runner.fetch(planned(batched), planned(single))
+        if held and not jobs:  # all it could fetch is another run's: as if it held them all
+            assert store is not None  # noqa: S101  # only a store holds leases
+            raise _all_held(name, store, held)
         fetched = dt.datetime.now(dt.UTC)
         records: list[Record] = []
         baselines: list[Baseline] = []
@@ -947,7 +950,7 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
         return result
 
     if store is None:
-        result = run(candidates)
+        result = run(candidates, {})
     else:
         store.register_plan(name, title=_title(plan), explicit=bool(key or plan.id), at=started)
         got = sharing.claim(
@@ -974,7 +977,10 @@ def _refresh(  # noqa: PLR0915  # one flow, read top to bottom
         claimed = set(got.claimed)
         try:
             with sharing.Heartbeat(store, name, run_id, ttl, len(claimed)):
-                result = run(key_result for key_result in candidates if key_result.id in claimed)
+                result = run(
+                    (key_result for key_result in candidates if key_result.id in claimed),
+                    got.held,
+                )
         except BaseException:
             with contextlib.suppress(StoreError):  # the run's own error matters more
                 store.release(name, run_id)
