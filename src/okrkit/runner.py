@@ -195,7 +195,7 @@ def stored_key(
     cannot be the same plan renamed (see `okrkit.store.is_plan_conflict`): a reader never shows
     one team's values under another team's plan.
     """
-    from okrkit.store._base import is_plan_conflict, plan_conflict  # noqa: PLC0415
+    from okrkit.store._checks import is_plan_conflict, plan_conflict  # noqa: PLC0415
 
     source = path or (plan.source_map.path if plan.source_map else None)
     name = key or plan_key(plan, source)

@@ -35,8 +35,10 @@ from okrkit.store._base import (
     Record,
     RunRecord,
     Store,
-    is_plan_conflict,
     mask_url,
+)
+from okrkit.store._checks import (
+    is_plan_conflict,
 )
 
 if TYPE_CHECKING:

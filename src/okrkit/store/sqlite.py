@@ -31,6 +31,9 @@ from okrkit.store._base import (
     PlanInfo,
     Record,
     RunRecord,
+    mask_url,
+)
+from okrkit.store._checks import (
     check_baselines,
     check_check_in,
     check_claim,
@@ -48,7 +51,6 @@ from okrkit.store._base import (
     decide_claim,
     decide_plan_key,
     lease_from_row,
-    mask_url,
     plan_info_from_row,
     results_text,
 )
