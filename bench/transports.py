@@ -1,12 +1,15 @@
 """What an HTTP request costs through each transport, at the refresh's concurrency (issue 7).
 
 The refresh's requests (the 5,000 JSON endpoints and the 100 ``videos.list`` calls of the
-`refresh-bound` row), against the fake API in its own process, on a pool of threads, through:
+`refresh-bound` row), against the fake API in its own process, `concurrency` at a time, through:
 
 - ``requests``: a `requests.Session` per thread (what okrkit's client was, and a user's script);
 - ``urllib3``: one `urllib3.PoolManager` shared by the threads;
 - ``http.client``: an `http.client.HTTPConnection` per thread, kept alive;
-- ``okrkit``: `okrkit.connectors.HttpClient`, as a refresh uses it (``context.http``).
+- ``okrkit``: `okrkit.connectors.HttpClient`, as a refresh uses it (``context.http``);
+- ``aiohttp``: no pool of threads, but one asyncio event loop making the requests `concurrency`
+  at a time, where aiohttp is installed (it is no dependency of okrkit): what a transport
+  without a thread per request would cost.
 
 Each is timed `rounds` times, in turn, and the best counts; the CPU is the process's (every
 thread's) per request. Not a row of the table: it is how the transport was chosen, and how to
@@ -37,6 +40,7 @@ __all__ = ["TRANSPORTS", "main", "measure"]
 
 Call = tuple[str, dict[str, str] | None]
 Get = Callable[[str, dict[str, str] | None], None]
+Runner = Callable[[list[Call], int], None]
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -114,36 +118,77 @@ def _okrkit() -> Get:
     return get
 
 
-#: Each transport's name and a maker of its ``get(url, params)``, fresh for every round.
-TRANSPORTS: dict[str, Callable[[], Get]] = {
-    "requests": _requests,
-    "urllib3": _urllib3,
-    "http.client": _http_client,
-    "okrkit": _okrkit,
+def _threaded(make: Callable[[], Get]) -> Runner:
+    """The calls on a pool of `concurrency` threads, through a ``get`` made for the round."""
+
+    def run(calls: list[Call], concurrency: int) -> None:
+        get = make()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for future in [pool.submit(get, target, params) for target, params in calls]:
+                future.result()
+
+    return run
+
+
+def _aiohttp(calls: list[Call], concurrency: int) -> None:
+    """The calls on one thread: an asyncio event loop and an aiohttp session (its HTTP parser is
+    in C), `concurrency` at once. Not a dependency of okrkit: measured only where aiohttp is
+    installed, as what a transport without a thread per request would cost."""
+    import asyncio  # noqa: PLC0415
+
+    import aiohttp  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+
+    async def main() -> None:
+        limit = asyncio.Semaphore(concurrency)
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def get(target: str, params: dict[str, str] | None) -> None:
+                async with limit, session.get(target, params=params, headers=HEADERS) as answer:
+                    body = await answer.read()
+                    if answer.status != 200:
+                        raise RuntimeError(f"HTTP {answer.status} from {target}")
+                    json.loads(body)
+
+            await asyncio.gather(*(get(target, params) for target, params in calls))
+
+    asyncio.run(main())
+
+
+#: Each transport's name and how it makes a round of calls (`calls`, `concurrency`).
+TRANSPORTS: dict[str, Runner] = {
+    "requests": _threaded(_requests),
+    "urllib3": _threaded(_urllib3),
+    "http.client": _threaded(_http_client),
+    "okrkit": _threaded(_okrkit),
+    "aiohttp": _aiohttp,
 }
 
 
-def _run(calls: list[Call], get: Get, concurrency: int) -> None:
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for future in [pool.submit(get, target, params) for target, params in calls]:
-            future.result()
+def available() -> tuple[str, ...]:
+    """The transports this machine can measure: aiohttp only where it is installed."""
+    import importlib.util  # noqa: PLC0415
+
+    return tuple(
+        name
+        for name in TRANSPORTS
+        if name != "aiohttp" or importlib.util.find_spec("aiohttp") is not None
+    )
 
 
-def measure(
-    sizes: Sizes, rounds: int = 4, names: tuple[str, ...] = tuple(TRANSPORTS)
-) -> dict[str, Any]:
+def measure(sizes: Sizes, rounds: int = 4, names: tuple[str, ...] = ()) -> dict[str, Any]:
     """Time each transport `rounds` times, in turn; the best wall time and CPU of each."""
+    names = names or available()
     with FakeApiServer(latency=sizes.latency, token=TOKEN) as server:
         calls = _calls(refresh_workload(sizes, server.url), server.url)
         for name in names:  # warm up: imports, first connections
-            _run(calls[:200], TRANSPORTS[name](), sizes.concurrency)
+            TRANSPORTS[name](calls[:200], sizes.concurrency)
         walls: dict[str, list[float]] = {name: [] for name in names}
         cpus: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(rounds):
             for name in names:
-                get = TRANSPORTS[name]()
                 cpu, started = time.process_time(), time.perf_counter()
-                _run(calls, get, sizes.concurrency)
+                TRANSPORTS[name](calls, sizes.concurrency)
                 walls[name].append(time.perf_counter() - started)
                 cpus[name].append(time.process_time() - cpu)
     bound = len(calls) * sizes.latency / sizes.concurrency
@@ -168,13 +213,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.transports", description=__doc__)
     parser.add_argument("--latency", type=float, default=Sizes.latency, help="seconds")
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--only", nargs="+", choices=tuple(TRANSPORTS), default=tuple(TRANSPORTS))
+    parser.add_argument("--only", nargs="+", choices=tuple(TRANSPORTS), default=available())
     options = parser.parse_args(argv)
     sizes = Sizes(latency=options.latency)
     found = measure(sizes, options.rounds, tuple(options.only))
     print(  # noqa: T201
         f"{found['requests']} GETs, {sizes.latency * 1000:g} ms latency, "
-        f"{sizes.concurrency} threads: lower bound {found['bound_s']:.2f} s"
+        f"{sizes.concurrency} at a time: lower bound {found['bound_s']:.2f} s"
     )
     for name, row in found["transports"].items():
         ratio = f"{row['ratio_to_bound']:.2f}x the bound" if found["bound_s"] else ""
