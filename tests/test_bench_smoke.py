@@ -74,3 +74,31 @@ def test_only_runs_the_rows_asked_for(tmp_path):
     rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
     assert [row["row"] for row in rows] == ["quota"]
     assert rows[0]["figure"] == rows[0]["baseline"] == 2
+
+
+def test_a_smoke_comparison_runs_a_revision_and_this_tree_in_turns():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.compare", "HEAD", "--smoke", "--turns", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    turns = [line.split() for line in done.stdout.splitlines() if line.startswith("turn ")]
+    assert [(words[1], words[2]) for words in turns] == [
+        ("1", "HEAD"),
+        ("1", "this"),
+        ("2", "HEAD"),
+        ("2", "this"),
+    ]
+    assert "best of the turns: HEAD" in done.stdout
+    listed = subprocess.run(
+        ["git", "worktree", "list"],  # noqa: S607  # git from PATH, as the bench runs it
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "okrkit-compare-" not in listed.stdout  # the revision's checkout is gone
