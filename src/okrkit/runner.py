@@ -19,7 +19,6 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,7 +45,7 @@ from okrkit.sharing import Shard
 from okrkit.store._base import DEFAULT_LEASE_TTL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from okrkit.model import KeyResult, Plan
     from okrkit.policy import Policy
@@ -355,16 +354,18 @@ class _Planner:
         planned first, so that the connector's one call (it gets all of a run's queries at once)
         can start while the others are planned. Never imports a connector the policy refuses; a
         source planning will refuse counts as not batched."""
-        source = key_result.source or {}
-        pieces = source.get("sources") if source.get("connector") == "sum" else [source]
-        names = [p.get("connector") for p in pieces if isinstance(p, Mapping)] if pieces else []
+        try:
+            top = SourceOptions.read(key_result.source or {}, key_result.id)
+        except SettingsError:
+            return False
+        names = [piece["connector"] for piece in top.sources] or [top.connector]
         for name in names:
             if not isinstance(name, str):
                 continue
             try:
                 if self.policy is not None:
-                    self.policy.check_connector(name)
-                if self.registry.get(name).batch:
+                    self.policy.check_connector(name.strip())
+                if self.registry.get(name.strip()).batch:
                     return True
             except (PolicyError, ConnectorError):
                 continue
@@ -478,9 +479,15 @@ class _Threads:
     `finish` lets the running ones end and raises it.
     """
 
-    def __init__(self, size: int, work: Callable[[Any], None]) -> None:
+    def __init__(
+        self,
+        size: int,
+        work: Callable[[Any], None],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.size = max(1, size)
         self.work = work
+        self.progress = progress  # told (done, total) by `finish`, when given
         self.tasks: SimpleQueue[Any] = SimpleQueue()
         self.finished: SimpleQueue[None] = SimpleQueue()
         self.failures: list[BaseException] = []
@@ -505,10 +512,12 @@ class _Threads:
                 self.work(task)
             except BaseException as error:  # noqa: BLE001  # raised by finish, in the caller
                 self.failures.append(error)
-            self.finished.put(None)
+            if self.progress is not None:
+                self.finished.put(None)
 
-    def finish(self, progress: Callable[[int, int], None] | None) -> None:
+    def finish(self) -> None:
         """Wait for every task, telling `progress` (done, total) as they end; raise a failure."""
+        progress = self.progress
         for _ in self.threads:
             self.tasks.put(_STOP)
         try:
@@ -588,7 +597,7 @@ class _Run:
         instances: dict[type[Connector], Connector | TerminalError] = {}
         batches: dict[type[Connector], list[_Part]] = {}
         planned: list[_Job] = []
-        threads = _Threads(self.concurrency, self._run)
+        threads = _Threads(self.concurrency, self._run, self.progress)
         try:
             for jobs in groups:
                 for job in jobs:
@@ -611,7 +620,7 @@ class _Run:
             self._close(instances.values())
             raise
         try:
-            threads.finish(self.progress)
+            threads.finish()
         finally:
             self._close(instances.values())
         return planned
